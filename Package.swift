@@ -1,0 +1,42 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Zoo",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "Formats", targets: ["Formats"]),
+        .library(name: "Tokenizers", targets: ["Tokenizers"]),
+        .library(name: "Zoo", targets: ["Zoo"]),
+        .executable(name: "zoo", targets: ["ZooCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .systemLibrary(name: "CVulkan", pkgConfig: "vulkan",
+                       providers: [.apt(["libvulkan-dev"])]),
+        .systemLibrary(name: "CZip", pkgConfig: "libzip",
+                       providers: [.apt(["libzip-dev"])]),
+        // Hot float kernels in C: compiled with -O3 and run-time dispatch to AVX2/FMA/F16C
+        // (target_clones), which Swift cannot do without a package-wide -target-cpu.
+        .target(name: "CKernels",
+                cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast", "-fno-math-errno"])]),
+        .target(name: "Engine", dependencies: ["CBLAS", "CVulkan", "CKernels"]),
+        .target(name: "Formats", dependencies: ["Engine", "CZip"]),
+        .target(name: "Tokenizers"),
+        .target(name: "Zoo", dependencies: ["Engine", "Formats", "Tokenizers"]),
+        .executableTarget(name: "ZooCLI", dependencies: [
+            "Zoo", "Engine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "ZooBench", dependencies: ["Engine"], path: "bench/ZooBench"),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
+        .testTarget(name: "ZooTests", dependencies: ["Zoo"]),
+    ]
+)

@@ -1,0 +1,37 @@
+#ifndef ZOO_CKERNELS_H
+#define ZOO_CKERNELS_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* Hot float32 loops. Compiled for the baseline ISA plus an AVX2/FMA/F16C clone
+   chosen at load time, so one binary is both portable and fast. */
+
+/* op: 0 add, 1 subtract, 2 multiply, 3 divide, 4 maximum, 5 minimum.
+   sa/sb: 0 = broadcast scalar, 1 = contiguous. */
+void zoo_binary_f32(int op, const float *a, long sa, const float *b, long sb, float *out, long n);
+
+/* op: 0 exp, 1 negative, 2 abs, 3 square, 4 sqrt, 5 sigmoid, 6 tanh, 7 log, 8 rsqrt, 9 reciprocal. */
+void zoo_unary_f32(int op, const float *x, float *out, long n);
+
+/* Sum / max / min of a contiguous run (float32 accumulation in 32 lanes). */
+float zoo_sum_f32(const float *x, long n);
+float zoo_max_f32(const float *x, long n);
+float zoo_min_f32(const float *x, long n);
+double zoo_sum_f64(const double *x, long n);
+/* sum of f16 / bf16 runs accumulated in float32 */
+float zoo_sum_f16(const uint16_t *x, long n);
+float zoo_sum_bf16(const uint16_t *x, long n);
+
+/* softmax (and log-softmax when log != 0) over `rows` contiguous rows of length n. */
+void zoo_softmax_f32(const float *x, float *out, long rows, long n, int log);
+
+/* Conversions. */
+void zoo_f16_to_f32(const uint16_t *x, float *out, long n);
+void zoo_f32_to_f16(const float *x, uint16_t *out, long n);
+void zoo_bf16_to_f32(const uint16_t *x, float *out, long n);
+void zoo_f32_to_bf16(const float *x, uint16_t *out, long n);
+
+/* Vectorisable exp with about 1 ulp error (range reduction + degree-6 polynomial). */
+float zoo_expf(float x);
+
+#endif

@@ -1,0 +1,210 @@
+#include "ckernels.h"
+#include <math.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__linux__)
+#define ZOO_MULTIVERSION __attribute__((target_clones("arch=haswell", "default")))
+#else
+#define ZOO_MULTIVERSION
+#endif
+
+/* exp(x) = 2^k * exp(r), r = x - k ln2 in [-ln2/2, ln2/2]; exp(r) by a minimax-style
+   polynomial (Taylor coefficients refined for float). Written branch-free so loops vectorise. */
+static inline float exp_inline(float x) {
+    const float hi = 88.3762626647949f, lo = -103.972084045410f;
+    float xc = x > hi ? hi : x;
+    xc = xc < lo ? lo : xc;
+    const float log2e = 1.44269504088896341f;
+    float kf = __builtin_roundevenf(xc * log2e);
+    const float c1 = 0.693359375f, c2 = -2.12194440e-4f;
+    float r = xc - kf * c1;
+    r = r - kf * c2;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float y = p * r * r + r + 1.0f;
+    /* 2^k split in two factors so that k down to -150 (subnormals) stays exact. */
+    int k = (int)kf;
+    int k1 = k / 2, k2 = k - k1;
+    union { uint32_t u; float f; } s1, s2;
+    s1.u = (uint32_t)(k1 + 127) << 23;
+    s2.u = (uint32_t)(k2 + 127) << 23;
+    y = y * s1.f * s2.f;
+    y = x > hi ? INFINITY : y;
+    y = x < lo ? 0.0f : y;
+    return x != x ? x : y;
+}
+
+float zoo_expf(float x) { return exp_inline(x); }
+
+ZOO_MULTIVERSION
+void zoo_binary_f32(int op, const float *a, long sa, const float *b, long sb, float *out, long n) {
+#define LOOP(EXPR) \
+    if (sa && sb) { for (long i = 0; i < n; i++) { float x = a[i], y = b[i]; out[i] = (EXPR); } } \
+    else if (sa) { float y = b[0]; for (long i = 0; i < n; i++) { float x = a[i]; out[i] = (EXPR); } } \
+    else if (sb) { float x = a[0]; for (long i = 0; i < n; i++) { float y = b[i]; out[i] = (EXPR); } } \
+    else { float x = a[0], y = b[0]; for (long i = 0; i < n; i++) out[i] = (EXPR); }
+    switch (op) {
+    case 0: LOOP(x + y); break;
+    case 1: LOOP(x - y); break;
+    case 2: LOOP(x * y); break;
+    case 3: LOOP(x / y); break;
+    /* NaN propagates as in MLX. */
+    case 4: LOOP((x != x || y != y) ? x + y : (x > y ? x : y)); break;
+    case 5: LOOP((x != x || y != y) ? x + y : (x < y ? x : y)); break;
+    }
+#undef LOOP
+}
+
+ZOO_MULTIVERSION
+void zoo_unary_f32(int op, const float *x, float *out, long n) {
+    switch (op) {
+    case 0: for (long i = 0; i < n; i++) out[i] = exp_inline(x[i]); break;
+    case 1: for (long i = 0; i < n; i++) out[i] = -x[i]; break;
+    case 2: for (long i = 0; i < n; i++) out[i] = fabsf(x[i]); break;
+    case 3: for (long i = 0; i < n; i++) out[i] = x[i] * x[i]; break;
+    case 4: for (long i = 0; i < n; i++) out[i] = sqrtf(x[i]); break;
+    case 5: for (long i = 0; i < n; i++) {
+                /* 1/(1+e^-x) without overflow */
+                float v = x[i];
+                float e = exp_inline(-fabsf(v));
+                float s = 1.0f / (1.0f + e);
+                out[i] = v >= 0 ? s : e * s;
+            } break;
+    case 6: for (long i = 0; i < n; i++) out[i] = tanhf(x[i]); break;
+    case 7: for (long i = 0; i < n; i++) out[i] = logf(x[i]); break;
+    case 8: for (long i = 0; i < n; i++) out[i] = 1.0f / sqrtf(x[i]); break;
+    case 9: for (long i = 0; i < n; i++) out[i] = 1.0f / x[i]; break;
+    }
+}
+
+ZOO_MULTIVERSION
+float zoo_sum_f32(const float *x, long n) {
+    float acc[32] = {0};
+    long i = 0;
+    for (; i + 32 <= n; i += 32)
+        for (int j = 0; j < 32; j++) acc[j] += x[i + j];
+    float tail = 0;
+    for (; i < n; i++) tail += x[i];
+    for (int w = 16; w >= 1; w /= 2)
+        for (int j = 0; j < w; j++) acc[j] += acc[j + w];
+    return acc[0] + tail;
+}
+
+ZOO_MULTIVERSION
+double zoo_sum_f64(const double *x, long n) {
+    double acc[16] = {0};
+    long i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++) acc[j] += x[i + j];
+    double tail = 0;
+    for (; i < n; i++) tail += x[i];
+    for (int w = 8; w >= 1; w /= 2)
+        for (int j = 0; j < w; j++) acc[j] += acc[j + w];
+    return acc[0] + tail;
+}
+
+static inline float half_to_float(uint16_t h) { return (float)*(const _Float16 *)&h; }
+static inline uint16_t float_to_half(float f) { _Float16 h = (_Float16)f; uint16_t u; memcpy(&u, &h, 2); return u; }
+static inline float bf16_to_float(uint16_t h) { union { uint32_t u; float f; } v; v.u = (uint32_t)h << 16; return v.f; }
+static inline uint16_t float_to_bf16(float f) {
+    union { uint32_t u; float f; } v; v.f = f;
+    if (f != f) return (uint16_t)((v.u >> 16) | 0x40);
+    uint32_t rounding = ((v.u >> 16) & 1) + 0x7FFF;
+    return (uint16_t)((v.u + rounding) >> 16);
+}
+
+ZOO_MULTIVERSION
+float zoo_sum_f16(const uint16_t *x, long n) {
+    float acc[16] = {0};
+    long i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++) acc[j] += half_to_float(x[i + j]);
+    float tail = 0;
+    for (; i < n; i++) tail += half_to_float(x[i]);
+    for (int w = 8; w >= 1; w /= 2)
+        for (int j = 0; j < w; j++) acc[j] += acc[j + w];
+    return acc[0] + tail;
+}
+
+ZOO_MULTIVERSION
+float zoo_sum_bf16(const uint16_t *x, long n) {
+    float acc[16] = {0};
+    long i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++) acc[j] += bf16_to_float(x[i + j]);
+    float tail = 0;
+    for (; i < n; i++) tail += bf16_to_float(x[i]);
+    for (int w = 8; w >= 1; w /= 2)
+        for (int j = 0; j < w; j++) acc[j] += acc[j + w];
+    return acc[0] + tail;
+}
+
+ZOO_MULTIVERSION
+float zoo_max_f32(const float *x, long n) {
+    float acc[16];
+    for (int j = 0; j < 16; j++) acc[j] = -INFINITY;
+    int nan = 0;
+    long i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++) { float v = x[i + j]; nan |= v != v; acc[j] = v > acc[j] ? v : acc[j]; }
+    float m = -INFINITY;
+    for (; i < n; i++) { float v = x[i]; nan |= v != v; m = v > m ? v : m; }
+    for (int j = 0; j < 16; j++) m = acc[j] > m ? acc[j] : m;
+    return nan ? NAN : m;
+}
+
+ZOO_MULTIVERSION
+float zoo_min_f32(const float *x, long n) {
+    float acc[16];
+    for (int j = 0; j < 16; j++) acc[j] = INFINITY;
+    int nan = 0;
+    long i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++) { float v = x[i + j]; nan |= v != v; acc[j] = v < acc[j] ? v : acc[j]; }
+    float m = INFINITY;
+    for (; i < n; i++) { float v = x[i]; nan |= v != v; m = v < m ? v : m; }
+    for (int j = 0; j < 16; j++) m = acc[j] < m ? acc[j] : m;
+    return nan ? NAN : m;
+}
+
+ZOO_MULTIVERSION
+void zoo_softmax_f32(const float *x, float *out, long rows, long n, int log) {
+    for (long r = 0; r < rows; r++) {
+        const float *xr = x + r * n;
+        float *o = out + r * n;
+        float m = zoo_max_f32(xr, n);
+        if (m == -INFINITY) m = 0;
+        float acc[16] = {0};
+        long i = 0;
+        if (log) {
+            for (; i + 16 <= n; i += 16)
+                for (int j = 0; j < 16; j++) acc[j] += exp_inline(xr[i + j] - m);
+        } else {
+            for (; i + 16 <= n; i += 16)
+                for (int j = 0; j < 16; j++) { float e = exp_inline(xr[i + j] - m); o[i + j] = e; acc[j] += e; }
+        }
+        float s = 0;
+        for (; i < n; i++) { float e = exp_inline(xr[i] - m); if (!log) o[i] = e; s += e; }
+        for (int j = 0; j < 16; j++) s += acc[j];
+        if (log) {
+            float lse = m + logf(s);
+            for (long k = 0; k < n; k++) o[k] = xr[k] - lse;
+        } else {
+            float inv = 1.0f / s;
+            for (long k = 0; k < n; k++) o[k] *= inv;
+        }
+    }
+}
+
+ZOO_MULTIVERSION
+void zoo_f16_to_f32(const uint16_t *x, float *out, long n) { for (long i = 0; i < n; i++) out[i] = half_to_float(x[i]); }
+ZOO_MULTIVERSION
+void zoo_f32_to_f16(const float *x, uint16_t *out, long n) { for (long i = 0; i < n; i++) out[i] = float_to_half(x[i]); }
+ZOO_MULTIVERSION
+void zoo_bf16_to_f32(const uint16_t *x, float *out, long n) { for (long i = 0; i < n; i++) out[i] = bf16_to_float(x[i]); }
+ZOO_MULTIVERSION
+void zoo_f32_to_bf16(const float *x, uint16_t *out, long n) { for (long i = 0; i < n; i++) out[i] = float_to_bf16(x[i]); }

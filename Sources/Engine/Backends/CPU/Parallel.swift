@@ -1,0 +1,114 @@
+import Foundation
+
+enum CPU {
+    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Elements below which a kernel stays on one thread (thread hand-off costs more).
+    static let parallelThreshold = 1 << 15
+
+    /// Splits `0..<count` into contiguous chunks run on all cores when `work` (an element
+    /// count estimate) is large enough.
+    static func parallelFor(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
+        if count <= 1 || cores == 1 || work < parallelThreshold {
+            if count > 0 { body(0..<count) }
+            return
+        }
+        let chunks = min(count, cores * (work >= 1 << 22 ? 4 : 1))
+        withoutActuallyEscaping(body) { body in
+            let box = UncheckedBox(body)
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                let lo = count * c / chunks, hi = count * (c + 1) / chunks
+                if lo < hi { box.value(lo..<hi) }
+            }
+        }
+    }
+}
+
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ v: T) { value = v }
+}
+
+/// Iteration over the elements of several strided operands in row-major order of `shape`,
+/// with dimensions merged wherever every operand is contiguous across them.
+struct StridedLayout {
+    var shape: [Int]
+    var strides: [[Int]]
+
+    init(shape: [Int], strides: [[Int]]) {
+        // Drop size-1 dims, then merge neighbours that are contiguous in every operand.
+        var sh: [Int] = []
+        var st: [[Int]] = strides.map { _ in [] }
+        for (i, d) in shape.enumerated() where d != 1 {
+            sh.append(d)
+            for k in strides.indices { st[k].append(strides[k][i]) }
+        }
+        var i = sh.count - 1
+        while i > 0 {
+            if st.allSatisfy({ $0[i - 1] == $0[i] * sh[i] }) {
+                sh[i - 1] *= sh[i]
+                for k in st.indices { st[k][i - 1] = st[k][i]; st[k].remove(at: i) }
+                sh.remove(at: i)
+            }
+            i -= 1
+        }
+        if sh.isEmpty { sh = [1]; st = st.map { _ in [0] } }
+        self.shape = sh
+        self.strides = st
+    }
+
+    var inner: Int { shape.last! }
+    var outer: Int { shape.dropLast().reduce(1, *) }
+    func innerStride(_ k: Int) -> Int { strides[k].last! }
+
+    /// Offset (elements) of operand `k` at the start of outer row `row`.
+    @inline(__always)
+    func offset(_ k: Int, row: Int) -> Int {
+        var r = row, off = 0
+        let s = strides[k]
+        var d = shape.count - 2
+        while d >= 0 {
+            let n = shape[d]
+            off += (r % n) * s[d]
+            r /= n
+            d -= 1
+        }
+        return off
+    }
+
+    /// Calls `body(outStart, count, offsets)` for every inner run; offsets are per operand.
+    /// Runs are spread over cores when the total is large.
+    func forEachRun(parallel: Bool = true, _ body: (_ outStart: Int, _ count: Int, _ offsets: [Int]) -> Void) {
+        let outer = self.outer, inner = self.inner
+        let total = outer * inner
+        if outer == 1 {
+            // One long run: split it.
+            let pieces = parallel && total >= CPU.parallelThreshold ? CPU.cores * 4 : 1
+            CPU.parallelFor(pieces, work: total) { r in
+                for p in r {
+                    let lo = inner * p / pieces, hi = inner * (p + 1) / pieces
+                    if lo < hi { body(lo, hi - lo, strides.map { $0.last! * lo }) }
+                }
+            }
+            return
+        }
+        CPU.parallelFor(outer, work: parallel ? total : 0) { rows in
+            var offs = (0..<strides.count).map { offset($0, row: rows.lowerBound) }
+            var idx = [Int](repeating: 0, count: shape.count - 1)
+            var r = rows.lowerBound
+            for d in stride(from: shape.count - 2, through: 0, by: -1) { idx[d] = r % shape[d]; r /= shape[d] }
+            for row in rows {
+                body(row * inner, inner, offs)
+                // Advance the multi-index of the outer dims.
+                var d = shape.count - 2
+                while d >= 0 {
+                    idx[d] += 1
+                    for k in offs.indices { offs[k] += strides[k][d] }
+                    if idx[d] < shape[d] { break }
+                    for k in offs.indices { offs[k] -= strides[k][d] * shape[d] }
+                    idx[d] = 0
+                    d -= 1
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,2 @@
+/// Placeholder until the Vulkan backend lands: no GPU.
+func makeGPUBackend() -> (any Backend)? { nil }

@@ -1,0 +1,122 @@
+import Foundation
+
+/// Evaluates the unevaluated subgraph under a set of nodes in topological order.
+/// Safe to call from several tasks at once: each node is scheduled exactly once;
+/// a caller that needs a node scheduled elsewhere waits for it.
+enum Scheduler {
+    static let lock = NSCondition()
+
+    /// Builds the tape (topological order) of nodes that still need computing, marking them
+    /// scheduled. Returns the tape and the nodes other evaluations are already computing.
+    private static func schedule(_ roots: [Node]) -> (tape: [Node], foreign: [Node]) {
+        var tape: [Node] = []
+        var foreign: [Node] = []
+        var visited = Set<ObjectIdentifier>()
+        // Iterative post-order DFS (graphs can be hundreds of thousands deep).
+        var stack: [(Node, Int)] = []
+        lock.lock()
+        for root in roots {
+            if root.data != nil || visited.contains(ObjectIdentifier(root)) { continue }
+            stack.append((root, 0))
+            visited.insert(ObjectIdentifier(root))
+            while let (node, i) = stack.popLast() {
+                if node.data != nil { continue }
+                if node.scheduled && i == 0 {
+                    foreign.append(node)
+                    continue
+                }
+                if i < node.inputs.count {
+                    stack.append((node, i + 1))
+                    let child = node.inputs[i]
+                    if child.data == nil && !visited.contains(ObjectIdentifier(child)) {
+                        visited.insert(ObjectIdentifier(child))
+                        stack.append((child, 0))
+                    }
+                } else {
+                    node.scheduled = true
+                    for s in node.siblings { s.node?.scheduled = true }
+                    tape.append(node)
+                }
+            }
+        }
+        lock.unlock()
+        return (tape, foreign)
+    }
+
+    static func eval(_ roots: [Node]) {
+        let (tape, foreign) = schedule(roots)
+        run(tape)
+        if !foreign.isEmpty { wait(foreign) }
+        // Nodes shared with another evaluation may still be in flight.
+        wait(roots)
+    }
+
+    static func asyncEval(_ roots: [Node]) {
+        let (tape, _) = schedule(roots)
+        guard !tape.isEmpty else { return }
+        let stream = tape.last!.stream
+        stream.queue.async { run(tape) }
+    }
+
+    private static func wait(_ nodes: [Node]) {
+        lock.lock()
+        for n in nodes { while n.data == nil { lock.wait() } }
+        lock.unlock()
+    }
+
+    private static func run(_ tape: [Node]) {
+        for node in tape {
+            // An input computed by another evaluation may not be ready yet.
+            lock.lock()
+            var inputData: [ArrayData] = []
+            inputData.reserveCapacity(node.inputs.count)
+            for i in node.inputs {
+                while i.data == nil { lock.wait() }
+                inputData.append(i.data!)
+            }
+            let primitive = node.primitive!
+            lock.unlock()
+            let specs = node.siblings.isEmpty ? [OutputSpec(node.shape, node.dtype)]
+                : (primitive as! MultiOutput).outputSpecs
+            let results = execute(primitive, inputs: inputData, specs: specs, stream: node.stream)
+            lock.lock()
+            if node.siblings.isEmpty {
+                finish(node, results[0])
+            } else {
+                for s in node.siblings { if let n = s.node, n.data == nil { finish(n, results[n.outputIndex]) } }
+            }
+            lock.broadcast()
+            lock.unlock()
+        }
+    }
+
+    private static func finish(_ n: Node, _ data: ArrayData) {
+        n.data = data
+        n.primitive = nil
+        n.inputs = []
+        n.siblings = []
+    }
+
+    static func execute(_ p: any Primitive, inputs: [ArrayData], specs: [OutputSpec], stream: Stream) -> [ArrayData] {
+        do {
+            if stream.device.kind == .gpu, let gpu = Backends.gpu,
+               let out = try gpu.run(p, inputs: inputs, outputs: specs) {
+                return out
+            }
+            return try p.evalCPU(inputs, outputs: specs)
+        } catch {
+            let e = (error as? EngineError) ?? .evaluationFailed(op: p.name, message: "\(error)")
+            reportError(e)
+            return specs.map { spec in
+                let a = ArrayData(allocating: spec.shape, dtype: spec.dtype)
+                memset(a.writePointer, 0, max(a.count, 1) * spec.dtype.size)
+                return a
+            }
+        }
+    }
+}
+
+/// Primitives with several outputs state all their output specs.
+protocol MultiOutput {
+    var outputSpecs: [OutputSpec] { get }
+}

@@ -1,0 +1,188 @@
+import Foundation
+
+/// Raw host memory owned by one buffer. Blocks are recycled through a
+/// size-bucketed cache so repeated evaluation does not pay for page faults.
+final class Block: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer
+    let capacity: Int
+    init(pointer: UnsafeMutableRawPointer, capacity: Int) {
+        self.pointer = pointer
+        self.capacity = capacity
+    }
+}
+
+/// Storage that lives on an accelerator; implemented by backends.
+public protocol DeviceAllocation: AnyObject, Sendable {
+    /// Copies `count` bytes from the device copy into host memory.
+    func download(to host: UnsafeMutableRawPointer, count: Int)
+    /// Copies `count` bytes of host memory into the device copy.
+    func upload(from host: UnsafeRawPointer, count: Int)
+}
+
+/// The memory behind one evaluated tensor (shared by its views).
+/// It knows where its valid copy lives and moves data lazily.
+public final class Buffer: @unchecked Sendable {
+    let block: Block
+    public let byteCount: Int
+    private let lock = NSLock()
+    private var hostValid = true
+    private var deviceCopy: DeviceAllocation?
+    private var deviceValid = false
+
+    init(byteCount: Int) {
+        self.byteCount = byteCount
+        self.block = Allocator.shared.allocate(byteCount)
+    }
+
+    deinit { Allocator.shared.release(block, byteCount: byteCount) }
+
+    /// Host pointer with valid contents (downloads from the device first if needed).
+    public var host: UnsafeMutableRawPointer {
+        lock.lock(); defer { lock.unlock() }
+        if !hostValid, let d = deviceCopy {
+            d.download(to: block.pointer, count: byteCount)
+            hostValid = true
+        }
+        return block.pointer
+    }
+
+    /// Host pointer for writing the whole buffer; marks the device copy stale.
+    public var hostForWriting: UnsafeMutableRawPointer {
+        lock.lock(); defer { lock.unlock() }
+        hostValid = true
+        deviceValid = false
+        return block.pointer
+    }
+
+    /// The device copy made valid (created and uploaded on first use).
+    public func deviceAllocation<D: DeviceAllocation>(create: () -> D) -> D {
+        lock.lock(); defer { lock.unlock() }
+        let d: D
+        if let existing = deviceCopy as? D { d = existing } else { d = create(); deviceCopy = d; deviceValid = false }
+        if !deviceValid {
+            if hostValid { d.upload(from: block.pointer, count: byteCount) }
+            deviceValid = true
+        }
+        return d
+    }
+
+    /// The device copy to be fully overwritten by a kernel; host copy becomes stale.
+    public func deviceAllocationForWriting<D: DeviceAllocation>(create: () -> D) -> D {
+        lock.lock(); defer { lock.unlock() }
+        let d: D
+        if let existing = deviceCopy as? D { d = existing } else { d = create(); deviceCopy = d }
+        deviceValid = true
+        hostValid = false
+        return d
+    }
+
+    public var isOnDevice: Bool { lock.lock(); defer { lock.unlock() }; return deviceValid && !hostValid }
+}
+
+final class Allocator: @unchecked Sendable {
+    static let shared = Allocator()
+    private let lock = NSLock()
+    private var free: [Int: [Block]] = [:]
+    var active = 0
+    var peak = 0
+    var cached = 0
+    var cacheLimit = Int.max
+    var memoryLimit = Int.max
+
+    /// Buckets: powers of two up to 1 MiB, then multiples of 1 MiB / 8 of the size
+    /// so big tensors waste at most 12.5 %.
+    static func bucket(_ n: Int) -> Int {
+        let n = max(n, 16)
+        if n <= 1 << 20 { return 1 << (Int.bitWidth - (n - 1).leadingZeroBitCount) }
+        let high = 1 << (Int.bitWidth - 1 - n.leadingZeroBitCount)
+        let step = max(high / 8, 1 << 20)
+        return (n + step - 1) / step * step
+    }
+
+    func allocate(_ bytes: Int) -> Block {
+        let cap = Allocator.bucket(bytes)
+        lock.lock()
+        active += bytes
+        if active > peak { peak = active }
+        if var list = free[cap], let b = list.popLast() {
+            free[cap] = list
+            cached -= cap
+            lock.unlock()
+            return b
+        }
+        lock.unlock()
+        var p: UnsafeMutableRawPointer?
+        let rc = posix_memalign(&p, 64, cap)
+        guard rc == 0, let ptr = p else {
+            // Free the cache and retry once before giving up.
+            clearCache()
+            let rc2 = posix_memalign(&p, 64, cap)
+            guard rc2 == 0, let ptr2 = p else { fatalError("Engine: out of memory allocating \(bytes) bytes") }
+            return Block(pointer: ptr2, capacity: cap)
+        }
+        return Block(pointer: ptr, capacity: cap)
+    }
+
+    func release(_ block: Block, byteCount: Int) {
+        lock.lock()
+        active -= byteCount
+        if cached + block.capacity <= cacheLimit {
+            free[block.capacity, default: []].append(block)
+            cached += block.capacity
+            lock.unlock()
+        } else {
+            lock.unlock()
+            Foundation.free(block.pointer)
+        }
+    }
+
+    func clearCache() {
+        lock.lock()
+        let all = free.values.flatMap { $0 }
+        free.removeAll()
+        cached = 0
+        lock.unlock()
+        for b in all { Foundation.free(b.pointer) }
+    }
+
+    func trim(to limit: Int) {
+        lock.lock()
+        var toFree: [Block] = []
+        while cached > limit, let key = free.keys.max() {
+            if var list = free[key], let b = list.popLast() {
+                toFree.append(b); cached -= b.capacity
+                free[key] = list.isEmpty ? nil : list
+            }
+        }
+        lock.unlock()
+        for b in toFree { Foundation.free(b.pointer) }
+    }
+}
+
+/// Memory statistics and limits (bytes).
+public enum Memory {
+    /// Bytes held by live buffers (tensors with data).
+    public static var activeBytes: Int { Allocator.shared.withLock { $0.active } }
+    /// Largest `activeBytes` since start or `resetPeak()`.
+    public static var peakBytes: Int { Allocator.shared.withLock { $0.peak } }
+    /// Bytes kept in the buffer cache for reuse.
+    public static var cacheBytes: Int { Allocator.shared.withLock { $0.cached } }
+    public static var cacheLimit: Int {
+        get { Allocator.shared.withLock { $0.cacheLimit } }
+        set { Allocator.shared.withLock { $0.cacheLimit = newValue }; Allocator.shared.trim(to: newValue) }
+    }
+    /// Advisory limit: evaluation throws `EngineError.outOfMemory` past it inside `withError`.
+    public static var memoryLimit: Int {
+        get { Allocator.shared.withLock { $0.memoryLimit } }
+        set { Allocator.shared.withLock { $0.memoryLimit = newValue } }
+    }
+    public static func clearCache() { Allocator.shared.clearCache() }
+    public static func resetPeak() { Allocator.shared.withLock { $0.peak = $0.active } }
+}
+
+extension Allocator {
+    func withLock<R>(_ body: (Allocator) -> R) -> R {
+        lock.lock(); defer { lock.unlock() }
+        return body(self)
+    }
+}
