@@ -19,13 +19,14 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
         .systemLibrary(name: "CVulkan", pkgConfig: "vulkan",
                        providers: [.apt(["libvulkan-dev"])]),
+        .systemLibrary(name: "CShaderc", providers: [.apt(["libshaderc-dev"])]),
         .systemLibrary(name: "CZip", pkgConfig: "libzip",
                        providers: [.apt(["libzip-dev"])]),
         // Hot float kernels in C: compiled with -O3 and run-time dispatch to AVX2/FMA/F16C
         // (target_clones), which Swift cannot do without a package-wide -target-cpu.
         .target(name: "CKernels",
                 cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast", "-fno-math-errno"])]),
-        .target(name: "Engine", dependencies: ["CBLAS", "CVulkan", "CKernels"]),
+        .target(name: "Engine", dependencies: ["CBLAS", "CVulkan", "CShaderc", "CKernels"]),
         .target(name: "Formats", dependencies: ["Engine", "CZip"]),
         .target(name: "Tokenizers"),
         .target(name: "Zoo", dependencies: ["Engine", "Formats", "Tokenizers"]),

@@ -96,6 +96,11 @@ def per_seed(seed, scale):
         for shape in RANDINT_SHAPES:
             ri.append({"shape": list(shape), "low": lo, "high": hi,
                        "values": ints(mx.random.randint(lo, hi, shape, key=k))})
+    # Mostly-negative and wide ranges: MLX floors (not truncates) the float
+    # draw, and a wide range exercises float32 rounding of the bounds.
+    for lo, hi, n in [(-1000, 3, 24 * scale), (-100000, 3000000, 24 * scale)]:
+        ri.append({"shape": [n], "low": lo, "high": hi,
+                   "values": ints(mx.random.randint(lo, hi, (n,), key=k))})
     d["randint"] = ri
 
     d["bernoulli"] = [
@@ -140,6 +145,44 @@ def per_seed(seed, scale):
     return d
 
 
+def special_functions():
+    """MLX's float32 exp, erf and erfinv on chosen inputs: RandomAlgorithms
+    reimplements them (erf and erfinv feed truncated_normal and normal)."""
+    f32 = np.float32
+    # exp: inputs whose x*log2(e) lies next to k - 0.5, where MLX's rounding
+    # (floor of x + 0.5 taken in double precision) matters, plus a sweep.
+    xs = []
+    for k in range(-60, 61):
+        up = down = f32((k - 0.5) / 1.442695)
+        xs.append(up)
+        for _ in range(3):
+            up = np.nextafter(up, f32(np.inf))
+            down = np.nextafter(down, f32(-np.inf))
+            xs += [up, down]
+    xs += [f32(x) for x in np.linspace(-87.5, 87.5, 101, dtype=np.float32)]
+    xs = sorted(set(float(x) for x in xs))
+    # erf: a sweep over [-5, 5]; erfinv: a sweep and the tails near +-1
+    # (where MLX switches polynomial at |log(1 - a^2)| = 6.125).
+    es = [float(x) for x in np.linspace(-5, 5, 121, dtype=np.float32)]
+    ai = [float(x) for x in np.linspace(-0.999, 0.999, 101, dtype=np.float32)]
+    tail = f32(1.0)
+    for _ in range(40):
+        tail = np.nextafter(tail, f32(0))
+        ai += [float(tail), -float(tail)]
+    for a in (0.9975, 0.998, 0.9985, 0.999, 0.9995, 0.99999):
+        ai += [float(f32(a)), -float(f32(a))]
+    ai = sorted(set(ai))
+
+    def run(fn, xs):
+        return floats(fn(mx.array(xs, dtype=mx.float32)))
+
+    return {
+        "exp": {"x": xs, "y": run(mx.exp, xs)},
+        "erf": {"x": es, "y": run(mx.erf, es)},
+        "erfinv": {"x": ai, "y": run(mx.erfinv, ai)},
+    }
+
+
 def main():
     ap = argparse.ArgumentParser()
     here = os.path.dirname(os.path.abspath(__file__))
@@ -156,6 +199,7 @@ def main():
         "generator": "tools/gen_random_fixtures.py",
         "versions": got,
         "seeds": [per_seed(s, args.scale) for s in SEEDS],
+        "special": special_functions(),
     }
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     tmp = args.out + ".tmp"

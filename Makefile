@@ -1,0 +1,57 @@
+# Zoo — the two commands users need are `make demo` and `make test`.
+SHELL := /bin/bash
+APT_PACKAGES := libopenblas-dev liblapacke-dev libvulkan-dev mesa-vulkan-drivers vulkan-tools \
+	glslc glslang-tools libshaderc-dev libzip-dev libsentencepiece-dev pkg-config python3-venv
+VENV := .venv
+PYTHON ?= python3
+# Reference packages for fixtures (pinned; see tools/requirements-fixtures.txt).
+FIXTURE_REQS := tools/requirements-fixtures.txt
+
+.PHONY: all deps build release test sanitize demo bench fixtures clean
+
+all: build
+
+# Installs the Debian packages the project needs when any is missing.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	else echo "deps: all Debian packages present"; fi
+
+build: deps
+	swift build
+
+release: deps
+	swift build -c release
+
+# The whole suite (XCTest + Swift Testing). Vulkan tests run on lavapipe when present.
+test: deps
+	swift build --build-tests
+	swift test --skip-build 2>&1 | tee .test.log; exit $${PIPESTATUS[0]}
+
+# Address and thread sanitizer runs (separate build folders).
+sanitize: deps
+	swift test --sanitize=address --scratch-path .build-asan --filter EngineTests
+	swift test --sanitize=thread --scratch-path .build-tsan --filter ConcurrencyTests
+
+demo: release
+	swift run -c release zoo demo
+
+bench: deps
+	bash tools/bench.sh
+
+fixtures: $(VENV)/.fixtures-installed
+	$(VENV)/bin/python tools/gen_engine_fixtures.py
+	$(VENV)/bin/python tools/gen_random_fixtures.py
+
+$(VENV)/.fixtures-installed: $(FIXTURE_REQS)
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r $(FIXTURE_REQS)
+	touch $@
+
+clean:
+	rm -rf .build .build-asan .build-tsan

@@ -1,0 +1,115 @@
+import CBLAS
+import Foundation
+
+/// Batched matrix product a[..., M, K] @ b[..., K, N] through OpenBLAS; batch dims are
+/// already broadcast to equal shapes. Transposed operands are passed to BLAS as such, without copying.
+struct MatmulPrimitive: Primitive {
+    var name: String { "matmul" }
+    func isEquivalent(to other: any Primitive) -> Bool { other is MatmulPrimitive }
+
+    func evalCPU(_ inputs: [ArrayData], outputs: [OutputSpec]) throws -> [ArrayData] {
+        let spec = outputs[0]
+        var a = inputs[0], b = inputs[1]
+        let nd = a.ndim
+        let M = a.shape[nd - 2], K = a.shape[nd - 1], N = b.shape[nd - 1]
+        let compute: DType = spec.dtype == .float64 ? .float64 : .float32
+        if a.dtype != compute { a = copyContiguous(a, to: compute) }
+        if b.dtype != compute { b = copyContiguous(b, to: compute) }
+        let out = ArrayData(allocating: spec.dtype == compute ? spec.shape : spec.shape, dtype: compute)
+        let batchShape = Array(spec.shape.dropLast(2))
+        let batch = batchShape.reduce(1, *)
+        if batch * M * N == 0 { return [finish(out, spec)] }
+        if K == 0 {
+            memset(out.writePointer, 0, out.count * compute.size)
+            return [finish(out, spec)]
+        }
+        let (aLayout, aMat) = blasLayout(a, rows: M, cols: K)
+        let (bLayout, bMat) = blasLayout(b, rows: K, cols: N)
+        a = aMat; b = bMat
+        let batchA = StridedLayout(shape: batchShape.isEmpty ? [1] : batchShape, strides: [batchShape.isEmpty ? [0] : Array(a.strides.dropLast(2))])
+        let batchB = StridedLayout(shape: batchShape.isEmpty ? [1] : batchShape, strides: [batchShape.isEmpty ? [0] : Array(b.strides.dropLast(2))])
+        let pa = a.pointer, pb = b.pointer, po = out.writePointer
+        let es = compute.size
+        for i in 0..<batch {
+            let offA = batchOffset(batchA, i), offB = batchOffset(batchB, i)
+            let A = pa + offA * es, B = pb + offB * es, C = po + i * M * N * es
+            if compute == .float32 {
+                cblas_sgemm(CblasRowMajor, aLayout.trans, bLayout.trans, Int32(M), Int32(N), Int32(K), 1,
+                            A.assumingMemoryBound(to: Float.self), Int32(aLayout.ld),
+                            B.assumingMemoryBound(to: Float.self), Int32(bLayout.ld), 0,
+                            C.assumingMemoryBound(to: Float.self), Int32(N))
+            } else {
+                cblas_dgemm(CblasRowMajor, aLayout.trans, bLayout.trans, Int32(M), Int32(N), Int32(K), 1,
+                            A.assumingMemoryBound(to: Double.self), Int32(aLayout.ld),
+                            B.assumingMemoryBound(to: Double.self), Int32(bLayout.ld), 0,
+                            C.assumingMemoryBound(to: Double.self), Int32(N))
+            }
+        }
+        return [finish(out, spec)]
+    }
+
+    private func finish(_ out: ArrayData, _ spec: OutputSpec) -> ArrayData {
+        out.dtype == spec.dtype ? out : copyContiguous(out, to: spec.dtype)
+    }
+
+    private func batchOffset(_ l: StridedLayout, _ i: Int) -> Int {
+        // Offset of batch element i in row-major order over the (collapsed) batch dims.
+        var r = i, off = 0
+        for d in stride(from: l.shape.count - 1, through: 0, by: -1) {
+            off += (r % l.shape[d]) * l.strides[0][d]
+            r /= l.shape[d]
+        }
+        return off
+    }
+
+    struct Layout { let trans: CBLAS_TRANSPOSE; let ld: Int }
+
+    /// How BLAS can read the last two dims: row-major, transposed, or (after a copy) row-major.
+    private func blasLayout(_ x: ArrayData, rows: Int, cols: Int) -> (Layout, ArrayData) {
+        let nd = x.ndim
+        let rs = x.strides[nd - 2], cs = x.strides[nd - 1]
+        if (cs == 1 || cols == 1) && (rs >= max(cols, 1) || rows == 1) {
+            return (Layout(trans: CblasNoTrans, ld: rows == 1 ? max(cols, 1) : rs), x)
+        }
+        if (rs == 1 || rows == 1) && (cs >= max(rows, 1) || cols == 1) {
+            return (Layout(trans: CblasTrans, ld: cols == 1 ? max(rows, 1) : cs), x)
+        }
+        let c = copyContiguous(x, to: x.dtype)
+        return (Layout(trans: CblasNoTrans, ld: max(cols, 1)), c)
+    }
+}
+
+extension CBLAS_TRANSPOSE: @retroactive @unchecked Sendable {}
+
+/// Matrix product with NumPy semantics for 1-D operands and broadcast batch dims.
+public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
+    guard check(a.ndim >= 1 && b.ndim >= 1, "matmul", "operands must have at least one dimension, got \(fmt(a.shape)) and \(fmt(b.shape))")
+    else { return .errorPlaceholder() }
+    var dt = promoteTypes(a.dtype, b.dtype)
+    guard check(dt.isFloatingPoint, "matmul", "only floating-point types are supported, got \(a.dtype) and \(b.dtype)")
+    else { return .errorPlaceholder() }
+    if dt == .bfloat16 || dt == .float16 { dt = promoteTypes(a.dtype, b.dtype) }
+    var x = a.asType(dt), y = b.asType(dt)
+    let aVec = x.ndim == 1, bVec = y.ndim == 1
+    if aVec { x = x.reshaped([1, x.dim(0)]) }
+    if bVec { y = y.reshaped([y.dim(0), 1]) }
+    guard check(x.dim(-1) == y.dim(-2), "matmul",
+                "inner dimensions differ: \(fmt(a.shape)) @ \(fmt(b.shape)) (last dim of a must equal second-to-last of b)")
+    else { return .errorPlaceholder(dt) }
+    guard let batch = broadcastShapes(Array(x.shape.dropLast(2)), Array(y.shape.dropLast(2)), "matmul") else { return .errorPlaceholder(dt) }
+    x = x.broadcast(to: batch + Array(x.shape.suffix(2)))
+    y = y.broadcast(to: batch + Array(y.shape.suffix(2)))
+    var r = Tensor(MatmulPrimitive(), [x, y], shape: batch + [x.dim(-2), y.dim(-1)], dtype: dt)
+    if aVec { r = r.squeezed(axes: [r.ndim - 2]) }
+    if bVec { r = r.squeezed(axes: [r.ndim - 1]) }
+    return r
+}
+
+extension Tensor {
+    public func matmul(_ other: Tensor) -> Tensor { Engine.matmul(self, other) }
+}
+
+/// beta * c + alpha * (a @ b).
+public func addmm(_ c: Tensor, _ a: Tensor, _ b: Tensor, alpha: Double = 1, beta: Double = 1) -> Tensor {
+    matmul(a, b) * alpha + c * beta
+}

@@ -1,0 +1,234 @@
+// The Zoo side of each benchmark. Every benchmark returns the timed seconds per
+// call (one sample per call) plus a few extra fields; the driver
+// (tools/bench_peers.py) turns seconds into ns/op, GFLOP/s or GB/s.
+
+import Engine
+
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+}
+
+struct BenchResult {
+    var samples: [Double]
+    var extra: [(String, JSONValue)] = []
+}
+
+/// Names the driver may ask for, with their default arguments.
+let benchmarkNames: [(String, String)] = [
+    ("build_chain", "n=200000       lazy c = c + b on [3] float32, graph only"),
+    ("build_independent", "n=200000 lazy a + b on [3] float32, each result dropped"),
+    ("eval_chain", "n=200000        eval of a prebuilt chain of n adds"),
+    ("eval_each", "n=20000          a + b then eval, n times"),
+    ("gemm", "n=1024                 matmul of two n x n float32, then eval"),
+    ("add", "n=16777216              a + b on n float32, then eval"),
+    ("exp", "n=16777216              exp(x) on n float32, then eval"),
+    ("sum", "n=16777216              sum(x) over n float32, then eval"),
+    ("softmax", "rows=4096 cols=4096 softmax(x, axis: -1), then eval"),
+]
+
+final class ZooRunner {
+    /// Inputs kept between requests so each round does not rebuild them.
+    private var cache: [String: Tensor] = [:]
+
+    private func input(_ key: String, _ shape: [Int], low: Float, high: Float, seed: UInt64) -> Tensor {
+        let k = "\(key):\(shape):\(seed)"
+        if let t = cache[k] { return t }
+        let n = shape.reduce(1, *)
+        let t = Tensor(pseudoRandomFloats(n, low: low, high: high, seed: seed), shape: shape)
+        eval(t)
+        cache[k] = t
+        return t
+    }
+
+    private func small() -> (Tensor, Tensor) {
+        (input("small", [3], low: 0, high: 1, seed: 1), input("small", [3], low: 0, high: 1, seed: 2))
+    }
+
+    func run(_ name: String, _ args: [String: String]) throws -> BenchResult {
+        func intArg(_ key: String, _ def: Int) throws -> Int {
+            guard let s = args[key] else { return def }
+            guard let v = Int(s), v > 0 else { throw BenchError(description: "bad \(key)=\(s)") }
+            return v
+        }
+        var policy = RepPolicy()
+        if let s = args["min_time"], let v = Double(s) { policy.minTotal = v }
+        if let s = args["min_reps"], let v = Int(s) { policy.minReps = max(1, v) }
+        if let s = args["max_reps"], let v = Int(s) { policy.maxReps = max(1, v) }
+        if let s = args["warmup"], let v = Int(s) { policy.warmup = max(0, v) }
+        defer { Memory.clearCache() }
+
+        switch name {
+        case "build_chain":
+            let n = try intArg("n", 200_000)
+            let (a, b) = small()
+            var teardown: [Double] = []
+            let samples = measure(policy) {
+                var c = a
+                let t = timeOnce {
+                    for _ in 0..<n { c = c + b }
+                }
+                withExtendedLifetime(c) {}
+                teardown.append(timeOnce { c = a })
+                withExtendedLifetime(c) {}
+                return t
+            }
+            return BenchResult(samples: samples, extra: [("teardown_seconds", .number(median(teardown)))])
+
+        case "build_independent":
+            let n = try intArg("n", 200_000)
+            let (a, b) = small()
+            let samples = measure(policy) {
+                timeOnce {
+                    for _ in 0..<n {
+                        let c = a + b
+                        withExtendedLifetime(c) {}
+                    }
+                }
+            }
+            return BenchResult(samples: samples)
+
+        case "eval_chain":
+            let n = try intArg("n", 200_000)
+            let (a, b) = small()
+            var check = true
+            let av = a.toArray(Float.self), bv = b.toArray(Float.self)
+            let samples = measure(policy) {
+                var c = a
+                for _ in 0..<n { c = c + b }
+                let t = timeOnce { eval(c) }
+                let out = c.toArray(Float.self)
+                // Float rounding differs from a closed form; a loose check is enough.
+                let want = av[0] + Float(n) * bv[0]
+                if abs(out[0] - want) > 1e-3 * abs(want) + 1 { check = false }
+                c = a
+                return t
+            }
+            return BenchResult(samples: samples, extra: [("check", .bool(check))])
+
+        case "eval_each":
+            let n = try intArg("n", 20_000)
+            let (a, b) = small()
+            let samples = measure(policy) {
+                timeOnce {
+                    for _ in 0..<n {
+                        let c = a + b
+                        eval(c)
+                    }
+                }
+            }
+            return BenchResult(samples: samples)
+
+        case "gemm":
+            let n = try intArg("n", 1024)
+            let a = input("gemm_a", [n, n], low: -1, high: 1, seed: 11)
+            let b = input("gemm_b", [n, n], low: -1, high: 1, seed: 12)
+            var last: Tensor? = nil
+            let samples = measure(policy) {
+                last = nil
+                var c: Tensor? = nil
+                let t = timeOnce {
+                    let r = matmul(a, b)
+                    eval(r)
+                    c = r
+                }
+                last = c
+                return t
+            }
+            // Check a few entries of the first row against a plain dot product.
+            var check = true
+            if let c = last {
+                let av = a.toArray(Float.self), bv = b.toArray(Float.self), cv = c.toArray(Float.self)
+                for j in [0, n / 2, n - 1] {
+                    var s: Double = 0
+                    for k in 0..<n { s += Double(av[k]) * Double(bv[k * n + j]) }
+                    if abs(Double(cv[j]) - s) > 1e-3 * Double(n).squareRoot() + 1e-3 { check = false }
+                }
+            }
+            return BenchResult(samples: samples, extra: [("check", .bool(check))])
+
+        case "add", "exp", "sum":
+            let n = try intArg("n", 16_777_216)
+            let a = input("vec_a", [n], low: -1, high: 1, seed: 21)
+            let b = input("vec_b", [n], low: -1, high: 1, seed: 22)
+            var last: Tensor? = nil
+            let samples = measure(policy) {
+                last = nil
+                var out: Tensor? = nil
+                let t = timeOnce {
+                    let r: Tensor
+                    switch name {
+                    case "add": r = a + b
+                    case "exp": r = exp(a)
+                    default: r = sum(a)
+                    }
+                    eval(r)
+                    out = r
+                }
+                last = out
+                return t
+            }
+            var check = true
+            if let r = last {
+                let av = a.toArray(Float.self)
+                switch name {
+                case "add":
+                    let bv = b.toArray(Float.self), rv = r.toArray(Float.self)
+                    for i in [0, n / 2, n - 1] where rv[i] != av[i] + bv[i] { check = false }
+                case "exp":
+                    let rv = r.toArray(Float.self)
+                    for i in [0, n / 2, n - 1] where abs(rv[i] - Float(_exp(Double(av[i])))) > 1e-5 { check = false }
+                default:
+                    var s: Double = 0
+                    for v in av { s += Double(v) }
+                    let got = Double(r.item(Float.self))
+                    if abs(got - s) > 1e-4 * Double(n) { check = false }
+                }
+            }
+            return BenchResult(samples: samples, extra: [("check", .bool(check))])
+
+        case "softmax":
+            let rows = try intArg("rows", 4096), cols = try intArg("cols", 4096)
+            let x = input("softmax_x", [rows, cols], low: -4, high: 4, seed: 31)
+            var last: Tensor? = nil
+            let samples = measure(policy) {
+                last = nil
+                var out: Tensor? = nil
+                let t = timeOnce {
+                    let r = softmax(x, axis: -1)
+                    eval(r)
+                    out = r
+                }
+                last = out
+                return t
+            }
+            var check = true
+            if let r = last {
+                let rv = r.toArray(Float.self)
+                for row in [0, rows - 1] {
+                    var s: Double = 0
+                    for j in 0..<cols { s += Double(rv[row * cols + j]) }
+                    if abs(s - 1) > 1e-3 { check = false }
+                }
+            }
+            return BenchResult(samples: samples, extra: [("check", .bool(check))])
+
+        default:
+            throw BenchError(description: "unknown benchmark '\(name)'")
+        }
+    }
+}
+
+/// `exp` from the C library without clashing with `Engine.exp(Tensor)`.
+@inline(__always) func _exp(_ x: Double) -> Double {
+    #if canImport(Glibc)
+    return Glibc.exp(x)
+    #else
+    return Darwin.exp(x)
+    #endif
+}
+
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# `make bench`: build ZooBench in release, make sure the peers' venv is in place,
+# then run every benchmark beside its peers (tools/bench_peers.py run).
+#
+#   bash tools/bench.sh [bench_peers.py run options: --rounds N --threads N
+#                        --only overhead,gemm,elementwise --peers mlx,numpy,torch
+#                        --quick --out DIR]
+#
+# Environment: BENCH_SCRATCH  build folder (default: SwiftPM's .build)
+#              BENCH_VENV     venv folder (default: .venv-bench)
+#              BENCH_PYTHON   interpreter that creates the venv (default: python3.11, else python3)
+#              BENCH_THREADS  threads for OpenBLAS/OpenMP/torch (default 2)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+build_args=(-c release --product ZooBench)
+if [[ -n "${BENCH_SCRATCH:-}" ]]; then build_args+=(--scratch-path "$BENCH_SCRATCH"); fi
+echo "== swift build ${build_args[*]}"
+swift build "${build_args[@]}"
+bin_dir=$(swift build "${build_args[@]}" --show-bin-path)
+zoo="$bin_dir/ZooBench"
+
+venv=${BENCH_VENV:-$root/.venv-bench}
+req=$root/tools/requirements-bench.txt
+stamp=$venv/.requirements.sha256
+want=$(sha256sum "$req" | cut -d' ' -f1)
+if [[ ! -x "$venv/bin/python" || ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+    py=${BENCH_PYTHON:-$(command -v python3.11 || command -v python3)}
+    echo "== creating $venv with $py and installing $(basename "$req")"
+    [[ -x "$venv/bin/python" ]] || "$py" -m venv "$venv"
+    echo '*' > "$venv/.gitignore"   # keep the venv out of git wherever it lives
+    "$venv/bin/python" -m pip install --disable-pip-version-check -q -r "$req"
+    echo "$want" > "$stamp"
+fi
+
+echo "== running benchmarks"
+exec "$venv/bin/python" "$root/tools/bench_peers.py" run --zoo "$zoo" "$@"
