@@ -428,7 +428,7 @@ class Worker:
                 self.start()  # fresh worker for the next request
             except Exception as e:
                 print(f"  [{self.side}] restart failed: {e}", file=sys.stderr)
-            return {"ok": False, "error": f"worker {why}"}
+            return {"ok": False, "error": f"{name}: worker {why}", "timed_out": rc is None}
         return json.loads(line[len("RESULT "):])
 
     def stop(self, force=False):
@@ -579,13 +579,22 @@ def run(opts):
     pol = {"warmup": 1, "min_reps": 3, "max_reps": 30, "min_time": opts.min_time}
     # records[(bench index)][side] = list of per-round results
     records = [{s: [] for s in ["zoo"] + [p for p in b[3] if p in workers]} for b in benches]
+    gave_up = {}
     try:
         for rnd in range(opts.rounds):
             for i, (group, bench, args, peers, unit, work) in enumerate(benches):
                 sides = ["zoo"] + [p for p in peers if p in workers]
                 line = [f"round {rnd + 1}/{opts.rounds} {label(bench, args):34s}"]
                 for s in sides:
+                    if (i, s) in gave_up:
+                        res = {"ok": False, "error": gave_up[(i, s)], "skipped": True}
+                        records[i][s].append(res)
+                        line.append(f"{PEER_NAMES[s]} skipped")
+                        continue
                     res = workers[s].request(bench, {**args, **pol})
+                    if res.get("timed_out"):
+                        # One sample past the limit: later rounds would only repeat the wait.
+                        gave_up[(i, s)] = f"skipped after a sample took over {opts.timeout:.0f} s"
                     records[i][s].append(res)
                     v = metric(unit, work, res.get("seconds")) if res.get("ok") else None
                     line.append(f"{PEER_NAMES[s]} {fmt(v, unit)}" if v is not None else f"{PEER_NAMES[s]} FAIL")
@@ -620,6 +629,7 @@ def run(opts):
             secs = [r["seconds"] for r in good]
             entry = {"rounds_ok": len(good), "rounds": len(rs),
                      "round_seconds": secs,
+                     "round_samples": [r.get("samples") for r in good],
                      "errors": sorted({r.get("error", "") for r in rs if not r.get("ok")})}
             if secs:
                 med = statistics.median(secs)
@@ -700,7 +710,10 @@ def render_table(rows, meta):
             if e and e.get("check") is False:
                 v += " (WRONG)"
             if e and e.get("rounds_ok", 0) < e.get("rounds", 0):
-                v += f" ({e['rounds'] - e['rounds_ok']} failed)"
+                timeouts = any("no answer" in x or "skipped" in x for x in e.get("errors", []))
+                what = "timed out" if timeouts else "failed"
+                v = (f"{what} ({e['rounds'] - e['rounds_ok']}/{e['rounds']} rounds)" if e.get("value") is None
+                     else v + f" ({e['rounds'] - e['rounds_ok']} {what})")
             cells.append(v if e else "")
         for c in cols[1:]:
             cells.append(fmt_ratio(r["ratio_zoo_over_peer"].get(c)) if c in r["ratio_zoo_over_peer"] else "")
@@ -716,7 +729,7 @@ def render_table(rows, meta):
         cells = [r["label"]]
         for c in cols:
             e = r["sides"].get(c)
-            cells.append(f"{e['seconds'] * 1e3:,.2f}" if e and e.get("seconds") else ("FAIL" if e else ""))
+            cells.append(f"{e['seconds'] * 1e3:,.2f}" if e and e.get("seconds") else ("—" if e else ""))
         out.append("| " + " | ".join(cells) + " |")
     extras = []
     for r in rows:
@@ -743,6 +756,9 @@ def render_table(rows, meta):
         out.append(f"- PyTorch {p['torch'].get('torch')}: {p['torch'].get('num_threads')} threads.")
     if p.get("mlx"):
         out.append(f"- MLX {p['mlx'].get('mlx')} on {p['mlx'].get('device')} (its own CPU threads).")
+    out.append("- NumPy and PyTorch allocate each 16M/4096² output afresh (new pages from the OS every call); "
+               "Zoo and MLX reuse buffers from their caches.")
+    out.append("- MLX's Linux CPU wheel (mlx-cpu) links the reference BLAS it bundles, hence its slow GEMM.")
     out.append("- NumPy and PyTorch are eager: their 'a+b then eval' is the eager op alone. "
                "MLX figures include the Python interpreter's cost per op, as a Python user sees it.")
     out.append(f"- Total run time {meta['elapsed_seconds']:.0f} s.")
@@ -762,7 +778,8 @@ def main():
     r.add_argument("--only", default="", help="comma-separated groups: overhead,gemm,elementwise")
     r.add_argument("--peers", default="mlx,numpy,torch")
     r.add_argument("--min-time", type=float, default=0.3, help="timed seconds per sample (at least 3 calls)")
-    r.add_argument("--timeout", type=float, default=300, help="seconds one sample may take")
+    r.add_argument("--timeout", type=float, default=60,
+                   help="seconds one sample may take; a side past it is skipped for that benchmark")
     r.add_argument("--quick", action="store_true", help="small sizes, for a smoke test; writes nothing by default")
     r.add_argument("--out", default=None, help="results folder (default bench/results)")
     opts = ap.parse_args()

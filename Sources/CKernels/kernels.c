@@ -3,39 +3,34 @@
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__linux__)
-#define ZOO_MULTIVERSION __attribute__((target_clones("arch=haswell", "default")))
+#define ZOO_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define ZOO_MULTIVERSION
 #endif
 
-/* exp(x) = 2^k * exp(r), r = x - k ln2 in [-ln2/2, ln2/2]; exp(r) by a minimax-style
-   polynomial (Taylor coefficients refined for float). Written branch-free so loops vectorise. */
-static inline float exp_inline(float x) {
-    const float hi = 88.3762626647949f, lo = -103.972084045410f;
-    float xc = x > hi ? hi : x;
-    xc = xc < lo ? lo : xc;
-    const float log2e = 1.44269504088896341f;
-    float kf = __builtin_roundevenf(xc * log2e);
-    const float c1 = 0.693359375f, c2 = -2.12194440e-4f;
-    float r = xc - kf * c1;
-    r = r - kf * c2;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    float y = p * r * r + r + 1.0f;
-    /* 2^k split in two factors so that k down to -150 (subnormals) stays exact. */
-    int k = (int)kf;
-    int k1 = k / 2, k2 = k - k1;
-    union { uint32_t u; float f; } s1, s2;
-    s1.u = (uint32_t)(k1 + 127) << 23;
-    s2.u = (uint32_t)(k2 + 127) << 23;
-    y = y * s1.f * s2.f;
-    y = x > hi ? INFINITY : y;
-    y = x < lo ? 0.0f : y;
-    return x != x ? x : y;
+/* exp(x) = 2^x·log2(e): the integer part goes into the exponent bits, the fraction through a
+   degree-6 polynomial in 2^f. This is the same algorithm and operation order (with fused
+   multiply-adds) as MLX's CPU kernel, so results agree with MLX bit for bit; branch-free so
+   loops vectorise. */
+static inline float exp_inline(float v) {
+    float x = v * 1.442695f;
+    float ip = __builtin_floorf(x + 0.5f);
+    float f = x - ip;
+    float p = 1.535336188319500e-4f;
+    p = __builtin_fmaf(p, f, 1.339887440266574e-3f);
+    p = __builtin_fmaf(p, f, 9.618437357674640e-3f);
+    p = __builtin_fmaf(p, f, 5.550332471162809e-2f);
+    p = __builtin_fmaf(p, f, 2.402264791363012e-1f);
+    p = __builtin_fmaf(p, f, 6.931472028550421e-1f);
+    p = __builtin_fmaf(p, f, 1.0f);
+    union { uint32_t u; float f; } e;
+    int k = (int)ip;
+    k = k < -127 ? -127 : (k > 128 ? 128 : k);
+    e.u = (uint32_t)(k + 127) << 23;
+    float y = e.f * p;
+    y = v > 88.0f ? INFINITY : y;
+    y = v < -88.0f ? 0.0f : y;
+    return v != v ? v : y;
 }
 
 float zoo_expf(float x) { return exp_inline(x); }
@@ -69,10 +64,8 @@ void zoo_unary_f32(int op, const float *x, float *out, long n) {
     case 4: for (long i = 0; i < n; i++) out[i] = sqrtf(x[i]); break;
     case 5: for (long i = 0; i < n; i++) {
                 /* 1/(1+e^-x) without overflow */
-                float v = x[i];
-                float e = exp_inline(-fabsf(v));
-                float s = 1.0f / (1.0f + e);
-                out[i] = v >= 0 ? s : e * s;
+                /* as MLX computes it */
+                out[i] = 1.0f / (1.0f + exp_inline(-x[i]));
             } break;
     case 6: for (long i = 0; i < n; i++) out[i] = tanhf(x[i]); break;
     case 7: for (long i = 0; i < n; i++) out[i] = logf(x[i]); break;

@@ -65,28 +65,15 @@ func pseudoRandomFloats(_ count: Int, low: Float = 0, high: Float = 1, seed: UIn
     }
 }
 
-/// Minimal JSON writing (numbers, strings, arrays, nested objects) for result lines.
-enum JSONValue {
-    case number(Double)
-    case int(Int)
-    case string(String)
-    case bool(Bool)
-    case array([JSONValue])
-    case object([(String, JSONValue)])
-
-    var text: String {
-        switch self {
-        case .number(let d): return d.isFinite ? "\(d)" : "null"
-        case .int(let i): return "\(i)"
-        case .bool(let b): return b ? "true" : "false"
-        case .string(let s): return JSONValue.quote(s)
-        case .array(let a): return "[" + a.map(\.text).joined(separator: ",") + "]"
-        case .object(let kv):
-            return "{" + kv.map { JSONValue.quote($0.0) + ":" + $0.1.text }.joined(separator: ",") + "}"
-        }
+/// Minimal JSON writing for result lines: values are JSON texts already.
+enum JSON {
+    static func number(_ d: Double) -> String { d.isFinite ? "\(d)" : "null" }
+    static func bool(_ b: Bool) -> String { b ? "true" : "false" }
+    static func array(_ xs: [String]) -> String { "[" + xs.joined(separator: ",") + "]" }
+    static func object(_ kv: [(String, String)]) -> String {
+        "{" + kv.map { string($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
     }
-
-    static func quote(_ s: String) -> String {
+    static func string(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
             switch u {

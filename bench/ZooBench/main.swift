@@ -26,19 +26,19 @@ func parseRequest(_ words: [String]) -> (String, [String: String], Bool)? {
 }
 
 func resultJSON(_ name: String, _ args: [String: String], _ r: Result<BenchResult, Error>) -> String {
-    var kv: [(String, JSONValue)] = [("side", .string("zoo")), ("bench", .string(name)),
-                                      ("args", .object(args.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))]
+    var kv: [(String, String)] = [("side", JSON.string("zoo")), ("bench", JSON.string(name)),
+                                  ("args", JSON.object(args.sorted { $0.key < $1.key }.map { ($0.key, JSON.string($0.value)) }))]
     switch r {
     case .success(let res):
-        kv.append(("ok", .bool(true)))
-        kv.append(("seconds", .number(median(res.samples))))
-        kv.append(("samples", .array(res.samples.map { .number($0) })))
+        kv.append(("ok", JSON.bool(true)))
+        kv.append(("seconds", JSON.number(median(res.samples))))
+        kv.append(("samples", JSON.array(res.samples.map { JSON.number($0) })))
         kv.append(contentsOf: res.extra)
     case .failure(let e):
-        kv.append(("ok", .bool(false)))
-        kv.append(("error", .string("\(e)")))
+        kv.append(("ok", JSON.bool(false)))
+        kv.append(("error", JSON.string("\(e)")))
     }
-    return JSONValue.object(kv).text
+    return JSON.object(kv)
 }
 
 let runner = ZooRunner()
@@ -71,7 +71,7 @@ default:
         case .success(let res):
             let m = median(res.samples)
             print("\(name): median \(String(format: "%.6f", m)) s over \(res.samples.count) calls"
-                  + res.extra.map { "  \($0.0)=\($0.1.text)" }.joined())
+                  + res.extra.map { "  \($0.0)=\($0.1)" }.joined())
         case .failure(let e):
             print("\(name): error: \(e)")
             exit(1)

@@ -65,7 +65,10 @@ enum Scheduler {
     }
 
     private static func run(_ tape: [Node]) {
-        for node in tape {
+        // Consume the tape so each finished node is released as soon as nothing else holds it
+        // (its buffer then returns to the cache while evaluation goes on).
+        var pending = Array(tape.reversed())
+        while let node = pending.popLast() {
             // An input computed by another evaluation may not be ready yet.
             lock.lock()
             var inputData: [ArrayData] = []

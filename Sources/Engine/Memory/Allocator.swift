@@ -104,8 +104,8 @@ final class Allocator: @unchecked Sendable {
         lock.lock()
         active += bytes
         if active > peak { peak = active }
-        if var list = free[cap], let b = list.popLast() {
-            free[cap] = list
+        // Pop in place (copying the list out of the dictionary would copy it whole).
+        if let b = free[cap]?.popLast() {
             cached -= cap
             lock.unlock()
             return b
@@ -149,10 +149,8 @@ final class Allocator: @unchecked Sendable {
         lock.lock()
         var toFree: [Block] = []
         while cached > limit, let key = free.keys.max() {
-            if var list = free[key], let b = list.popLast() {
-                toFree.append(b); cached -= b.capacity
-                free[key] = list.isEmpty ? nil : list
-            }
+            if let b = free[key]?.popLast() { toFree.append(b); cached -= b.capacity }
+            if free[key]?.isEmpty == true { free[key] = nil }
         }
         lock.unlock()
         for b in toFree { Foundation.free(b.pointer) }

@@ -78,7 +78,7 @@ struct BinaryPrimitive: Primitive {
         let layout = StridedLayout(shape: out.shape, strides: [a.strides, b.strides])
         let pa = a.pointer, pb = b.pointer, po = out.writePointer
         let sa = layout.innerStride(0), sb = layout.innerStride(1)
-        if a.dtype == .float32, sa <= 1, sb <= 1, let code = cCode {
+        if a.dtype == .float32, sa == 0 || sa == 1, sb == 0 || sb == 1, let code = cCode {
             layout.forEachRun { o, n, offs in
                 zoo_binary_f32(code, pa.assumingMemoryBound(to: Float.self) + offs[0], sa,
                                pb.assumingMemoryBound(to: Float.self) + offs[1], sb,

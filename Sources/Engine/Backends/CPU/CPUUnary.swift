@@ -32,10 +32,7 @@ func unaryFloat<F: BinaryFloatingPoint & ElementaryMath>(_ op: UnaryOp, _ x: F) 
     case .asinh: return F.asinh(x)
     case .acosh: return F.acosh(x)
     case .atanh: return F.atanh(x)
-    case .sigmoid:
-        let e = F.exp(-Swift.abs(x))
-        let s = 1 / (1 + e)
-        return x >= 0 ? s : e * s
+    case .sigmoid: return 1 / (1 + F.exp(-x))  // as MLX computes it
     case .erf: return F.erf(x)
     case .erfInverse: return F.erfinv(x)
     case .floor: return x.rounded(.down)
@@ -93,8 +90,9 @@ extension Float: ElementaryMath {
     static func asinh(_ x: Float) -> Float { Foundation.asinhf(x) }
     static func acosh(_ x: Float) -> Float { Foundation.acoshf(x) }
     static func atanh(_ x: Float) -> Float { Foundation.atanhf(x) }
-    static func erf(_ x: Float) -> Float { Foundation.erff(x) }
-    static func erfinv(_ x: Float) -> Float { Float(Double.erfinv(Double(x))) }
+    // MLX's own float32 erf / erfinv approximations, so results match it bit for bit.
+    static func erf(_ x: Float) -> Float { RandomAlgorithms.erf(x) }
+    static func erfinv(_ x: Float) -> Float { RandomAlgorithms.erfinv(x) }
     static func pow(_ x: Float, _ y: Float) -> Float { Foundation.powf(x, y) }
     static func atan2(_ y: Float, _ x: Float) -> Float { Foundation.atan2f(y, x) }
     static func fmod(_ x: Float, _ y: Float) -> Float { Foundation.fmodf(x, y) }

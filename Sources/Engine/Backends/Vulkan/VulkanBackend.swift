@@ -39,6 +39,10 @@ final class VulkanBackend: Backend, @unchecked Sendable {
 
     var deviceName: String { context.deviceName }
 
+    /// Kernels dispatched so far (guarded by the queue lock).
+    private var dispatches = 0
+    var dispatchCount: Int { queue.lock.lock(); defer { queue.lock.unlock() }; return dispatches }
+
     init() throws {
         context = try VulkanContext()
         pool = VulkanBufferPool(context: context, hostVisible: context.unifiedMemory)
@@ -81,6 +85,7 @@ final class VulkanBackend: Backend, @unchecked Sendable {
     /// reach must be addressable that way.
     func addressable(_ a: ArrayData) -> Bool {
         guard a.buffer.byteCount <= context.maxStorageBufferRange else { return false }
+        if a.count == 0 { return true }
         var lo = a.offset, hi = a.offset
         for (n, s) in zip(a.shape, a.strides) where n > 1 {
             if s > 0 { hi += (n - 1) * s } else { lo += (n - 1) * s }
@@ -99,7 +104,7 @@ final class VulkanBackend: Backend, @unchecked Sendable {
               let (expr, isBool) = VulkanOpExpressions.unary(op, compute: ta.compute, isBool: a.dtype == .bool),
               spec.dtype == (isBool ? .bool : a.dtype), let to = elementType(spec.dtype)
         else { return nil }
-        return try elementwise(name: "unary", [a], ta, to, op: "OP(x)", expr: expr, spec)
+        return try elementwise([a], ta, to, op: "OP(x)", expr: expr, spec)
     }
 
     func runBinary(_ op: BinaryOp, _ a: ArrayData, _ b: ArrayData, _ spec: OutputSpec) throws -> ArrayData? {
@@ -107,10 +112,10 @@ final class VulkanBackend: Backend, @unchecked Sendable {
               let (expr, isBool) = VulkanOpExpressions.binary(op, compute: ta.compute, isBool: a.dtype == .bool),
               spec.dtype == (isBool ? .bool : a.dtype), let to = elementType(spec.dtype)
         else { return nil }
-        return try elementwise(name: "binary", [a, b], ta, to, op: "OP(x, y)", expr: expr, spec)
+        return try elementwise([a, b], ta, to, op: "OP(x, y)", expr: expr, spec)
     }
 
-    private func elementwise(name: String, _ operands: [ArrayData], _ ta: GLSLElementType, _ to: GLSLElementType,
+    private func elementwise(_ operands: [ArrayData], _ ta: GLSLElementType, _ to: GLSLElementType,
                              op: String, expr: String, _ spec: OutputSpec) throws -> ArrayData? {
         let n = spec.shape.reduce(1, *)
         if n == 0 { return ArrayData(allocating: spec.shape, dtype: spec.dtype) }
@@ -243,8 +248,9 @@ final class VulkanBackend: Backend, @unchecked Sendable {
     }
 
     /// Compiles (once) and runs one kernel: inputs made valid on the device, a new
-    /// contiguous output written there, one submission waited for.
-    private func launch(_ builder: VulkanShaderBuilder, inputs: [ArrayData], push: [Int],
+    /// contiguous output written there, one submission waited for. The builder's last
+    /// operand is the output; push constants are at most 32 ints.
+    func launch(_ builder: VulkanShaderBuilder, inputs: [ArrayData], push: [Int],
                         groups: (UInt32, UInt32, UInt32), _ spec: OutputSpec) throws -> ArrayData? {
         let out = ArrayData(allocating: spec.shape, dtype: spec.dtype)
         let maxRange = context.maxStorageBufferRange
@@ -279,6 +285,7 @@ final class VulkanBackend: Backend, @unchecked Sendable {
             vkCmdPushConstants(cb, pipeline.layout, VK_SHADER_STAGE_COMPUTE_BIT.rawValue, 0, UInt32(words.count * 4), &words)
             vkCmdDispatch(cb, groups.0, groups.1, groups.2)
         }
+        dispatches += 1
         withExtendedLifetime(allocations) {}
         return out
     }

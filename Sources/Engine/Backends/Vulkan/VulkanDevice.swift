@@ -5,7 +5,22 @@ import Foundation
 struct VulkanError: Error, CustomStringConvertible {
     let description: String
     init(_ what: String, _ result: VkResult? = nil) {
-        description = result.map { "\(what) failed (VkResult \($0.rawValue))" } ?? what
+        description = result.map { "\(what) failed (\(VulkanError.name($0)))" } ?? what
+    }
+
+    static func name(_ r: VkResult) -> String {
+        switch r {
+        case VK_ERROR_OUT_OF_HOST_MEMORY: "VK_ERROR_OUT_OF_HOST_MEMORY"
+        case VK_ERROR_OUT_OF_DEVICE_MEMORY: "VK_ERROR_OUT_OF_DEVICE_MEMORY"
+        case VK_ERROR_INITIALIZATION_FAILED: "VK_ERROR_INITIALIZATION_FAILED"
+        case VK_ERROR_DEVICE_LOST: "VK_ERROR_DEVICE_LOST"
+        case VK_ERROR_LAYER_NOT_PRESENT: "VK_ERROR_LAYER_NOT_PRESENT"
+        case VK_ERROR_EXTENSION_NOT_PRESENT: "VK_ERROR_EXTENSION_NOT_PRESENT"
+        case VK_ERROR_FEATURE_NOT_PRESENT: "VK_ERROR_FEATURE_NOT_PRESENT"
+        case VK_ERROR_INCOMPATIBLE_DRIVER: "VK_ERROR_INCOMPATIBLE_DRIVER: no Vulkan driver (ICD) found"
+        case VK_ERROR_TOO_MANY_OBJECTS: "VK_ERROR_TOO_MANY_OBJECTS"
+        default: "VkResult \(r.rawValue)"
+        }
     }
 }
 
@@ -265,11 +280,23 @@ final class VulkanContext: @unchecked Sendable {
             let hasMappable = (0..<Int(memProps.memoryTypeCount)).contains { i in
                 VulkanContext.memoryType(memProps, i).propertyFlags & mappedFlags == mappedFlags
             }
-            unifiedMemory = isUMADevice && hasMappable
+            // ZOO_VULKAN_MEMORY=staging|mapped overrides the choice (to exercise both paths).
+            switch ProcessInfo.processInfo.environment["ZOO_VULKAN_MEMORY"] {
+            case "staging": unifiedMemory = false
+            case "mapped": unifiedMemory = hasMappable
+            default: unifiedMemory = isUMADevice && hasMappable
+            }
         } catch {
             vkDestroyInstance(instance, nil)
             throw error
         }
+    }
+
+    deinit {
+        // Only reached when backend creation fails after the device exists.
+        vkDeviceWaitIdle(device)
+        vkDestroyDevice(device, nil)
+        vkDestroyInstance(instance, nil)
     }
 
     static func memoryType(_ p: VkPhysicalDeviceMemoryProperties, _ i: Int) -> VkMemoryType {

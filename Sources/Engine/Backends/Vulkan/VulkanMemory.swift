@@ -203,7 +203,7 @@ final class VulkanQueue: @unchecked Sendable {
     private let fence: VkFence
     private let descriptorPool: VkDescriptorPool
     private var staging: RawVulkanBuffer?
-    static let stagingSize = 32 << 20
+    static let stagingSize = 16 << 20
     static let maxDescriptorSets: UInt32 = 64
 
     init(context: VulkanContext) throws {

@@ -18,7 +18,7 @@ struct GLSLElementType: Hashable {
         case .float16: GLSLElementType(storage: "float16_t", compute: "float", load: "float(v)", store: "float16_t(v)",
                                        needs16BitStorage: true, needs8BitStorage: false)
         case .bfloat16: GLSLElementType(storage: "uint16_t", compute: "float", load: "uintBitsToFloat(uint(v) << 16)",
-                                        store: "zbf16(v)", needs16BitStorage: true, needs8BitStorage: false)
+                                        store: "uint16_t(zbf16(v))", needs16BitStorage: true, needs8BitStorage: false)
         case .int32: GLSLElementType(storage: "int", compute: "int", load: "(v)", store: "(v)",
                                      needs16BitStorage: false, needs8BitStorage: false)
         case .uint32: GLSLElementType(storage: "uint", compute: "uint", load: "(v)", store: "(v)",
@@ -68,13 +68,15 @@ struct VulkanShaderBuilder {
         }
         s += "#define C_T \(computeType)\n"
         // Helpers are plain functions: unused ones are dropped by the optimizer.
-        s += VulkanMathLibrary.source
+        s += VulkanMathLibrary.source + "\n"
         if operands.contains(where: { $0.type.storage == "uint16_t" }) {
             s += """
-            uint16_t zbf16(float x) {
+            // float32 -> bfloat16 bits: round to nearest even, NaN kept quiet. Computed in
+            // 32 bits: 16-bit values outside storage would need the Int16 capability.
+            uint zbf16(float x) {
                 uint u = floatBitsToUint(x);
-                if (zisnan(x)) return uint16_t((u >> 16) | 0x40u);
-                return uint16_t((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+                if (zisnan(x)) return (u >> 16) | 0x40u;
+                return (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
             }
 
             """
