@@ -12,7 +12,7 @@ func unaryOp(_ op: UnaryOp, _ x: Tensor) -> Tensor {
             reportError(.invalidArgument(op: op.rawValue, message: "not supported for bool tensors; use logicalNot"))
             return .errorPlaceholder(.bool)
         }
-        if x.dtype == .complex64 && [.floor, .ceil, .round, .sign].contains(op) {
+        if x.dtype == .complex64 && [.floor, .ceil].contains(op) {
             reportError(.invalidArgument(op: op.rawValue, message: "not supported for complex64"))
             return .errorPlaceholder(x.dtype)
         }
@@ -25,7 +25,7 @@ func unaryOp(_ op: UnaryOp, _ x: Tensor) -> Tensor {
         }
         return Tensor(UnaryPrimitive(op: op), [x], shape: x.shape, dtype: .complex64).asType(.float32)
     default:
-        if x.dtype == .complex64 && op != .exp {
+        if x.dtype == .complex64 && [.expm1, .sigmoid, .erf, .erfInverse].contains(op) {
             reportError(.invalidArgument(op: op.rawValue, message: "complex64 is not supported"))
             return .errorPlaceholder(x.dtype)
         }

@@ -12,7 +12,7 @@ struct MatmulPrimitive: Primitive {
         var a = inputs[0], b = inputs[1]
         let nd = a.ndim
         let M = a.shape[nd - 2], K = a.shape[nd - 1], N = b.shape[nd - 1]
-        let compute: DType = spec.dtype == .float64 ? .float64 : .float32
+        let compute: DType = spec.dtype == .float64 || spec.dtype == .complex64 ? spec.dtype : .float32
         if a.dtype != compute { a = copyContiguous(a, to: compute) }
         if b.dtype != compute { b = copyContiguous(b, to: compute) }
         let out = ArrayData(allocating: spec.dtype == compute ? spec.shape : spec.shape, dtype: compute)
@@ -38,6 +38,10 @@ struct MatmulPrimitive: Primitive {
                             A.assumingMemoryBound(to: Float.self), Int32(aLayout.ld),
                             B.assumingMemoryBound(to: Float.self), Int32(bLayout.ld), 0,
                             C.assumingMemoryBound(to: Float.self), Int32(N))
+            } else if compute == .complex64 {
+                var one = Complex64(1, 0), zero = Complex64(0, 0)
+                cblas_cgemm(CblasRowMajor, aLayout.trans, bLayout.trans, Int32(M), Int32(N), Int32(K), &one,
+                            A, Int32(aLayout.ld), B, Int32(bLayout.ld), &zero, C, Int32(N))
             } else {
                 cblas_dgemm(CblasRowMajor, aLayout.trans, bLayout.trans, Int32(M), Int32(N), Int32(K), 1,
                             A.assumingMemoryBound(to: Double.self), Int32(aLayout.ld),
@@ -86,7 +90,7 @@ public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
     guard check(a.ndim >= 1 && b.ndim >= 1, "matmul", "operands must have at least one dimension, got \(fmt(a.shape)) and \(fmt(b.shape))")
     else { return .errorPlaceholder() }
     var dt = promoteTypes(a.dtype, b.dtype)
-    guard check(dt.isFloatingPoint, "matmul", "only floating-point types are supported, got \(a.dtype) and \(b.dtype)")
+    guard check(dt.isInexact, "matmul", "only floating-point and complex types are supported, got \(a.dtype) and \(b.dtype)")
     else { return .errorPlaceholder() }
     if dt == .bfloat16 || dt == .float16 { dt = promoteTypes(a.dtype, b.dtype) }
     var x = a.asType(dt), y = b.asType(dt)

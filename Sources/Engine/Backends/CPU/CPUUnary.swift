@@ -267,17 +267,67 @@ private func integerUnary<T: CPUScalar>(_ op: UnaryOp, _ v: T) -> T {
     }
 }
 
-private func complexUnary(_ op: UnaryOp, _ z: Complex64) -> Complex64 {
-    switch op {
-    case .negative: return Complex64(-z.real, -z.imaginary)
-    case .conjugate: return Complex64(z.real, -z.imaginary)
-    case .real: return Complex64(z.real, 0)
-    case .imag: return Complex64(z.imaginary, 0)
-    case .abs: return Complex64(Float(hypot(Double(z.real), Double(z.imaginary))), 0)
-    case .square: return Complex64(z.real * z.real - z.imaginary * z.imaginary, 2 * z.real * z.imaginary)
-    case .exp:
-        let e = Foundation.expf(z.real)
-        return Complex64(e * Foundation.cosf(z.imaginary), e * Foundation.sinf(z.imaginary))
-    default: return Complex64(.nan, .nan)
+/// Complex math in double precision (principal branches, as NumPy and MLX).
+private struct Z {
+    var re: Double, im: Double
+    init(_ re: Double, _ im: Double = 0) { self.re = re; self.im = im }
+    static func + (a: Z, b: Z) -> Z { Z(a.re + b.re, a.im + b.im) }
+    static func - (a: Z, b: Z) -> Z { Z(a.re - b.re, a.im - b.im) }
+    static func * (a: Z, b: Z) -> Z { Z(a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re) }
+    static func / (a: Z, b: Z) -> Z {
+        let d = b.re * b.re + b.im * b.im
+        return Z((a.re * b.re + a.im * b.im) / d, (a.im * b.re - a.re * b.im) / d)
     }
+    var abs: Double { hypot(re, im) }
+    var log: Z { Z(Foundation.log(abs), Foundation.atan2(im, re)) }
+    var sqrt: Z {
+        if re == 0 && im == 0 { return Z(0, im) }
+        let m = abs
+        let r = Foundation.sqrt((m + Swift.abs(re)) / 2)
+        if re >= 0 { return Z(r, im / (2 * r)) }
+        return Z(Swift.abs(im) / (2 * r), im < 0 ? -r : r)
+    }
+    static let i = Z(0, 1)
+}
+
+private func complexUnary(_ op: UnaryOp, _ c: Complex64) -> Complex64 {
+    let z = Z(Double(c.real), Double(c.imaginary))
+    let one = Z(1)
+    let r: Z
+    switch op {
+    case .negative: r = Z(-z.re, -z.im)
+    case .conjugate: r = Z(z.re, -z.im)
+    case .real: r = Z(z.re)
+    case .imag: r = Z(z.im)
+    case .abs: r = Z(z.abs)
+    case .square: r = z * z
+    case .sign: r = z.abs == 0 ? Z(0) : Z(z.re / z.abs, z.im / z.abs)
+    case .exp: let e = Foundation.exp(z.re); r = Z(e * Foundation.cos(z.im), e * Foundation.sin(z.im))
+    case .log: r = z.log
+    case .log1p: r = (one + z).log
+    case .log2: let l = z.log; r = Z(l.re / M_LN2, l.im / M_LN2)
+    case .log10: let l = z.log; r = Z(l.re / M_LN10, l.im / M_LN10)
+    case .sqrt: r = z.sqrt
+    case .rsqrt: r = one / z.sqrt
+    case .reciprocal: r = one / z
+    case .sin: r = Z(Foundation.sin(z.re) * Foundation.cosh(z.im), Foundation.cos(z.re) * Foundation.sinh(z.im))
+    case .cos: r = Z(Foundation.cos(z.re) * Foundation.cosh(z.im), -Foundation.sin(z.re) * Foundation.sinh(z.im))
+    case .tan:
+        r = Z(Foundation.sin(z.re) * Foundation.cosh(z.im), Foundation.cos(z.re) * Foundation.sinh(z.im))
+            / Z(Foundation.cos(z.re) * Foundation.cosh(z.im), -Foundation.sin(z.re) * Foundation.sinh(z.im))
+    case .sinh: r = Z(Foundation.sinh(z.re) * Foundation.cos(z.im), Foundation.cosh(z.re) * Foundation.sin(z.im))
+    case .cosh: r = Z(Foundation.cosh(z.re) * Foundation.cos(z.im), Foundation.sinh(z.re) * Foundation.sin(z.im))
+    case .tanh:
+        r = Z(Foundation.sinh(z.re) * Foundation.cos(z.im), Foundation.cosh(z.re) * Foundation.sin(z.im))
+            / Z(Foundation.cosh(z.re) * Foundation.cos(z.im), Foundation.sinh(z.re) * Foundation.sin(z.im))
+    case .asin: r = Z(0, -1) * (Z.i * z + (one - z * z).sqrt).log
+    case .acos: let a = Z(0, -1) * (Z.i * z + (one - z * z).sqrt).log; r = Z(Double.pi / 2 - a.re, -a.im)
+    case .atan: r = Z(0, 0.5) * ((one - Z.i * z).log - (one + Z.i * z).log)
+    case .asinh: r = (z + (z * z + one).sqrt).log
+    case .acosh: r = (z + (z + one).sqrt * (z - one).sqrt).log
+    case .atanh: r = Z(0.5) * ((one + z).log - (one - z).log)
+    case .round: r = Z(z.re.rounded(.toNearestOrEven), z.im.rounded(.toNearestOrEven))
+    default: r = Z(.nan, .nan)
+    }
+    return Complex64(Float(r.re), Float(r.im))
 }
