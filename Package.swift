@@ -36,8 +36,6 @@ let package = Package(
         ]),
         .executableTarget(name: "ZooBench", dependencies: ["Engine"], path: "bench/ZooBench"),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
-        .testTarget(name: "FormatsTests", dependencies: ["Formats"]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
-        .testTarget(name: "ZooTests", dependencies: ["Zoo"]),
+        // FormatsTests, TokenizersTests and ZooTests arrive with the issues that fill those modules.
     ]
 )

@@ -163,7 +163,8 @@ private struct ReduceVisitor: DTypeVisitor {
 /// Sum of a long float32 run on all cores.
 func parallelSum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
     if n < 1 << 18 || CPU.cores == 1 { return zoo_sum_f32(p, n) }
-    let parts = CPU.cores
+    // Several chunks per core, so a core slowed by other work does not hold up the sum.
+    let parts = CPU.cores * 4
     let partial = UnsafeMutablePointer<Float>.allocate(capacity: parts)
     defer { partial.deallocate() }
     let box = UncheckedBox((p, partial))
