@@ -28,13 +28,24 @@ public final class Buffer: @unchecked Sendable {
     private var hostValid = true
     private var deviceCopy: DeviceAllocation?
     private var deviceValid = false
+    /// Keeps borrowed memory (a memory-mapped file) alive; nil for allocator-owned blocks.
+    private let owner: AnyObject?
 
     init(byteCount: Int) {
         self.byteCount = byteCount
         self.block = Allocator.shared.allocate(byteCount)
+        self.owner = nil
     }
 
-    deinit { Allocator.shared.release(block, byteCount: byteCount) }
+    /// Memory the engine does not own (for example a memory-mapped tensor file). It is never
+    /// written by kernels — outputs always get fresh buffers — and is not counted in `Memory`.
+    public init(borrowing pointer: UnsafeMutableRawPointer, byteCount: Int, owner: AnyObject) {
+        self.byteCount = byteCount
+        self.block = Block(pointer: pointer, capacity: byteCount)
+        self.owner = owner
+    }
+
+    deinit { if owner == nil { Allocator.shared.release(block, byteCount: byteCount) } }
 
     /// Host pointer with valid contents (downloads from the device first if needed).
     public var host: UnsafeMutableRawPointer {

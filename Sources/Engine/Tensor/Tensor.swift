@@ -105,6 +105,14 @@ extension Tensor {
         self.init(data: a)
     }
 
+    /// A tensor over memory owned by `owner` (no copy). `pointer` must stay valid and unchanged
+    /// while `owner` lives, and be aligned to the dtype's size.
+    public init(borrowing pointer: UnsafeMutableRawPointer, shape: [Int], dtype: DType, owner: AnyObject) {
+        let n = shape.reduce(1, *) * dtype.size
+        let buffer = Buffer(borrowing: pointer, byteCount: n, owner: owner)
+        self.init(data: ArrayData(buffer: buffer, shape: shape, strides: rowMajorStrides(shape), dtype: dtype))
+    }
+
     /// A harmless value returned by an op whose arguments were rejected inside `withError`.
     static func errorPlaceholder(_ dtype: DType = .float32) -> Tensor {
         let a = ArrayData(allocating: [], dtype: dtype)
@@ -141,6 +149,15 @@ extension Tensor {
         return [UInt8](unsafeUninitializedCapacity: n) { buf, count in
             if n > 0 { UnsafeMutableRawPointer(buf.baseAddress!).copyMemory(from: d.pointer, byteCount: n) }
             count = n
+        }
+    }
+
+    /// Calls `body` with the evaluated, row-major bytes (no copy when already contiguous).
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let d = contiguousData(evaluated)
+        return try withExtendedLifetime(d) {
+            try body(UnsafeRawBufferPointer(start: d.count == 0 ? nil : UnsafeRawPointer(d.pointer),
+                                            count: d.count * dtype.size))
         }
     }
 
