@@ -36,6 +36,6 @@ let package = Package(
         ]),
         .executableTarget(name: "ZooBench", dependencies: ["Engine"], path: "bench/ZooBench"),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
-        // FormatsTests, TokenizersTests and ZooTests arrive with the issues that fill those modules.
+        .testTarget(name: "FormatsTests", dependencies: ["Formats", "Engine"]),
     ]
 )

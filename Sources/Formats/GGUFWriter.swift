@@ -31,10 +31,13 @@ public final class GGUFWriter {
         self.alignment = alignment
     }
 
-    /// Adds (or replaces) a metadata value. `general.alignment` is managed by the writer.
+    /// Adds (or replaces) a metadata value. `general.alignment` may be set only to the
+    /// writer's alignment; the writer adds it itself when it is not the default.
     public func set(_ key: String, _ value: GGUFValue) throws {
         guard state == .collecting else { throw outOfOrder("set('\(key)')") }
-        guard key != "general.alignment" else { return }
+        if key == "general.alignment" && value.intValue != alignment {
+            throw FormatError.invalidArgument("GGUFWriter: general.alignment \(value) differs from the writer's alignment \(alignment)")
+        }
         if values[key] == nil { keys.append(key) }
         values[key] = value
     }
@@ -64,9 +67,9 @@ public final class GGUFWriter {
             try w.write(Array("GGUF".utf8))
             try w.write(UInt32(3))
             try w.write(UInt64(infos.count))
-            let hasAlignment = alignment != GGUFFile.defaultAlignment
-            try w.write(UInt64(keys.count + (hasAlignment ? 1 : 0)))
-            if hasAlignment { try writeKV(w, "general.alignment", .uint32(UInt32(alignment))) }
+            let addAlignment = alignment != GGUFFile.defaultAlignment && values["general.alignment"] == nil
+            try w.write(UInt64(keys.count + (addAlignment ? 1 : 0)))
+            if addAlignment { try writeKV(w, "general.alignment", .uint32(UInt32(alignment))) }
             for k in keys { try writeKV(w, k, values[k]!) }
             for t in infos {
                 try writeString(w, t.name)

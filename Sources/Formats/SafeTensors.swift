@@ -197,19 +197,23 @@ public final class SafeTensorsFile: @unchecked Sendable {
     }
 }
 
-/// 8-bit float formats, widened exactly to float16.
+/// 8-bit float formats, widened exactly to float16. NaNs come out quiet with PyTorch's
+/// payloads, so conversions agree bit for bit.
 enum Float8 {
     /// E4M3 "fn": bias 7, no infinities, S.1111.111 is NaN.
     static func e4m3ToHalf(_ b: UInt8) -> Float16 {
         let sign: Float = b & 0x80 != 0 ? -1 : 1
         let e = Int((b >> 3) & 0xF), m = Float(b & 7)
-        if e == 15 && b & 7 == 7 { return .nan }
+        if e == 15 && b & 7 == 7 { return Float16(bitPattern: (UInt16(b & 0x80) << 8) | 0x7F80) }
         let v = e == 0 ? m / 8 * 0x1p-6 : (1 + m / 8) * Float(sign: .plus, exponent: e - 7, significand: 1)
         return Float16(sign * v)
     }
 
     /// E5M2: the top byte of an IEEE float16.
-    static func e5m2ToHalf(_ b: UInt8) -> Float16 { Float16(bitPattern: UInt16(b) << 8) }
+    static func e5m2ToHalf(_ b: UInt8) -> Float16 {
+        let h = UInt16(b) << 8
+        return Float16(bitPattern: (h & 0x7C00) == 0x7C00 && (h & 0x0300) != 0 ? h | 0x0200 : h)
+    }
 }
 
 /// One tensor to write: its bytes come from `bytes` (called once, while writing).
