@@ -9,7 +9,7 @@ public enum NPZ {
     /// All arrays of the archive, by name (without the `.npy` suffix).
     public static func read(_ url: URL) throws -> [String: Tensor] {
         var err: Int32 = 0
-        guard let archive = zip_open(url.path, ZIP_RDONLY, &err) else {
+        guard let archive = zip_open(url.path, ZIP_RDONLY | ZIP_CHECKCONS, &err) else {
             var ze = zip_error_t()
             zip_error_init_with_code(&ze, err)
             defer { zip_error_fini(&ze) }
