@@ -7,7 +7,7 @@ PYTHON ?= python3
 # Reference packages for fixtures (pinned; see tools/requirements-fixtures.txt).
 FIXTURE_REQS := tools/requirements-fixtures.txt
 
-.PHONY: all deps build release test sanitize demo bench fixtures models clean
+.PHONY: all deps build release test sanitize demo bench fixtures models interop clean
 
 all: build
 
@@ -32,6 +32,19 @@ release: deps
 test: deps models
 	swift build --build-tests
 	swift test --skip-build 2>&1 | tee .test.log; exit $${PIPESTATUS[0]}
+	$(MAKE) --no-print-directory interop
+
+# Files written by Zoo, read back by numpy, safetensors, gguf-py and MLX (pinned in
+# tools/requirements-interop.txt), including the SmolLM2 GGUF converted three ways.
+INTEROP_VENV := .venv-interop
+interop: models $(INTEROP_VENV)/.installed
+	swift build --product zoo
+	$(INTEROP_VENV)/bin/python tools/check_formats_interop.py .build/debug/zoo $(SMOLLM2_GGUF) .build/interop
+
+$(INTEROP_VENV)/.installed: tools/requirements-interop.txt
+	$(PYTHON) -m venv $(INTEROP_VENV)
+	$(INTEROP_VENV)/bin/pip install -q -r tools/requirements-interop.txt
+	touch $@
 
 # Address and thread sanitizer runs (separate build folders). Leak reports are off: the only
 # leaks found come from Mesa's lavapipe driver and XCTest itself, not from Zoo.

@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "Tokenizers"),
         .target(name: "Zoo", dependencies: ["Engine", "Formats", "Tokenizers"]),
         .executableTarget(name: "ZooCLI", dependencies: [
-            "Zoo", "Engine",
+            "Zoo", "Engine", "Formats",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "ZooBench", dependencies: ["Engine"], path: "bench/ZooBench"),

@@ -2,12 +2,11 @@ import ArgumentParser
 import Engine
 import Foundation
 
-@main
 struct ZooCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "zoo",
         abstract: "Zoo: a machine-learning stack in Swift.",
-        subcommands: [Demo.self, Devices.self])
+        subcommands: [Demo.self, Devices.self, Convert.self, Inspect.self])
 }
 
 /// Builds a small graph, evaluates it on the CPU and (when present) the Vulkan GPU,
@@ -59,3 +58,5 @@ struct Devices: ParsableCommand {
         print("gpu: \(Device.gpu.isAvailable ? Device.gpu.info : "not available (no Vulkan device)")")
     }
 }
+
+ZooCommand.main()
