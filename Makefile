@@ -55,7 +55,7 @@ sanitize: deps
 demo: release
 	swift run -c release zoo demo
 
-bench: deps
+bench: deps models
 	bash tools/bench.sh
 
 fixtures: $(VENV)/.fixtures-installed

@@ -34,7 +34,7 @@ let package = Package(
             "Zoo", "Engine", "Formats",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "ZooBench", dependencies: ["Engine"], path: "bench/ZooBench"),
+        .executableTarget(name: "ZooBench", dependencies: ["Engine", "Formats"], path: "bench/ZooBench"),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Engine"]),
     ]

@@ -35,4 +35,8 @@ if [[ ! -x "$venv/bin/python" || ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]
 fi
 
 echo "== running benchmarks"
-exec "$venv/bin/python" "$root/tools/bench_peers.py" run --zoo "$zoo" "$@"
+"$venv/bin/python" "$root/tools/bench_peers.py" run --zoo "$zoo" "$@"
+
+echo "== formats benchmarks (bench/results/formats.md)"
+"$venv/bin/python" "$root/tools/bench_formats.py" --zoo "$zoo" \
+    --model "$root/models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -24,6 +24,8 @@ let benchmarkNames: [(String, String)] = [
     ("exp", "n=16777216              exp(x) on n float32, then eval"),
     ("sum", "n=16777216              sum(x) over n float32, then eval"),
     ("softmax", "rows=4096 cols=4096 softmax(x, axis: -1), then eval"),
+    ("st_read", "path=FILE              open a safetensors file, sum every tensor"),
+    ("gguf_q8", "in=FILE out=FILE       convert a GGUF file to Q8_0"),
 ]
 
 final class ZooRunner {
@@ -218,6 +220,7 @@ final class ZooRunner {
             return BenchResult(samples: samples, extra: [("check", JSON.bool(check))])
 
         default:
+            if let r = try formatBenchmark(name, args, policy) { return r }
             throw BenchError(description: "unknown benchmark '\(name)'")
         }
     }
