@@ -94,8 +94,8 @@ public enum Fast {
         case .none: break
         case .causal: kind = 1
         case .additive(let m):
-            guard let b = broadcastShapes(m.shape, full, op),
-                  check(b == full, op, "mask of shape \(fmt(m.shape)) does not broadcast to the scores \(fmt(full))")
+            let fits = m.ndim <= 4 && m.shape.reversed().enumerated().allSatisfy { i, d in d == 1 || d == full[3 - i] }
+            guard check(fits, op, "mask of shape \(fmt(m.shape)) does not broadcast to the scores \(fmt(full)) [B, Hq, Lq, Lk]")
             else { return .errorPlaceholder(dt) }
             let additive = m.dtype == .bool
                 ? which(m, Tensor(Float(0)), Tensor(-Float.infinity)) : m.asType(.float32)
