@@ -354,7 +354,105 @@ def gen_quant(F):
                                                      **tolerance(name, r, ref, 1e-5)}, r)
 
 
-FILES = [("ops_fast.json", gen_fast), ("ops_quant.json", gen_quant)]
+# ----------------------------------------------------------------------------
+# sorting, selection, scans
+
+
+def sort_input(F, dt, shape):
+    if dt == "bool":
+        return arr(F.rng.random(shape) < 0.5, dt)
+    if dt in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"):
+        lo = 0 if dt.startswith("u") else -50
+        return arr(F.rng.integers(lo, 50, shape), dt)   # many duplicates: stability shows
+    v = np.round(F.rng.standard_normal(shape) * 4, 1)   # duplicates too
+    return arr(v, dt)
+
+
+def gen_sort(F):
+    # partition/argpartition/topk: MLX leaves the order around kth (and of the top k)
+    # unspecified, so the Swift test compares as "compare" says: "partition" = the kth element
+    # and the multisets on each side; "topk" = the multiset of the k values.
+    dts = ["float32", "float16", "bfloat16", "float64", "int32", "int8", "uint8", "uint32", "int64", "bool"]
+    for dt in dts:
+        for shape, axis in [((17,), -1), ((3, 11), -1), ((4, 7), 0), ((2, 3, 5), 1)]:
+            x = sort_input(F, dt, shape)
+            F.add(f"sort {dt} {list(shape)} axis={axis}", "sort", [x], {"axis": axis}, mx.sort(x, axis=axis))
+            F.add(f"argsort {dt} {list(shape)} axis={axis}", "argsort", [x], {"axis": axis}, mx.argsort(x, axis=axis))
+    x = arr([3.0, np.nan, 1.0, -0.0, 0.0, np.inf, -np.inf, np.nan, 2.0, -1.0], "float32")
+    F.add("sort float32 nan inf signed zeros", "sort", [x], {"axis": 0}, mx.sort(x))
+    F.add("argsort float32 nan inf", "argsort", [x], {"axis": 0}, mx.argsort(x))
+    x = sort_input(F, "float32", (3, 4))
+    F.add("sort float32 axis=None", "sort", [x], {"axis": None}, mx.sort(x, axis=None))
+    F.add("argsort float32 axis=None", "argsort", [x], {"axis": None}, mx.argsort(x, axis=None))
+    base = sort_input(F, "float32", (6, 9))
+    for view in [transpose_view([1, 0]), slice_view([1, 0], [6, 9], [2, 3])]:
+        v = In(base, view)
+        F.add(f"sort float32 {view['kind']} view", "sort", [v], {"axis": -1}, mx.sort(v.value(), axis=-1))
+        F.add(f"argsort float32 {view['kind']} view", "argsort", [v], {"axis": 0}, mx.argsort(v.value(), axis=0))
+    e = arr(np.zeros((0, 3)), "float32")
+    F.add("sort float32 empty", "sort", [e], {"axis": 0}, mx.sort(e, axis=0))
+    F.add("argsort float32 empty", "argsort", [e], {"axis": -1}, mx.argsort(e, axis=-1))
+    big = arr(F.rng.standard_normal(3000), "float32")
+    F.add("argsort float32 3000", "argsort", [big], {"axis": 0}, mx.argsort(big))
+
+    for dt in ["float32", "float16", "int32", "uint8"]:
+        for shape, kth, axis in [((13,), 4, -1), ((3, 10), -2, -1), ((6, 5), 0, 0), ((2, 4, 7), 6, 2)]:
+            x = sort_input(F, dt, shape)
+            F.add(f"partition {dt} {list(shape)} kth={kth} axis={axis}", "partition", [x],
+                  {"kth": kth, "axis": axis, "compare": "partition"}, mx.partition(x, kth, axis=axis))
+            F.add(f"argpartition {dt} {list(shape)} kth={kth} axis={axis}", "argpartition", [x],
+                  {"kth": kth, "axis": axis, "compare": "partition"}, mx.argpartition(x, kth, axis=axis))
+        for shape, k, axis in [((13,), 3, -1), ((3, 10), 10, -1), ((6, 5), 2, 0), ((2, 4, 7), 1, 1)]:
+            x = sort_input(F, dt, shape)
+            F.add(f"topk {dt} {list(shape)} k={k} axis={axis}", "topk", [x], {"k": k, "axis": axis, "compare": "topk"},
+                  mx.topk(x, k, axis=axis))
+
+    scans = ["cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"]
+    for op in scans:
+        for dt in ["float32", "float16", "bfloat16", "float64", "int32", "int8", "uint8", "bool", "int64"]:
+            if op == "cumprod" and dt in ("float16", "bfloat16"):
+                shape = (3, 6)
+            else:
+                shape = (3, 9)
+            if dt == "bool":
+                x = arr(F.rng.random(shape) < 0.5, dt)
+            elif dt in ("int32", "int8", "int64"):
+                x = arr(F.rng.integers(-3 if op == "cumprod" else -40, 4 if op == "cumprod" else 40, shape), dt)
+            elif dt == "uint8":
+                x = arr(F.rng.integers(0, 4 if op == "cumprod" else 60, shape), dt)
+            else:
+                x = arr(F.rng.standard_normal(shape) * (1.5 if op == "cumprod" else 3), dt)
+            for axis, rev, inc in [(1, False, True), (0, True, True), (-1, False, False), (1, True, False)]:
+                if not inc and dt == "int64" and op in ("cummax", "cummin"):
+                    continue  # the identity (int64 min/max) does not fit the fixture format
+                r = getattr(mx, op)(x, axis=axis, reverse=rev, inclusive=inc)
+                params = {"axis": axis, "reverse": rev, "inclusive": inc}
+                name = f"{op} {dt} axis={axis} reverse={rev} inclusive={inc}"
+                dname = str(r.dtype).split(".")[-1]
+                if dname in ("float32", "float16", "bfloat16", "float64") and op not in ("cummax", "cummin"):
+                    # MLX's float64 exp/log (so logcumsumexp) are float32-accurate
+                    f64tol = 2e-6 if op == "logcumsumexp" else 1e-12
+                    tol = {"float32": 1e-5, "float16": 2e-3, "bfloat16": 2e-2, "float64": f64tol}[dname]
+                    params.update({"rtol": tol, "atol": tol})
+                F.add(name, op, [x], params, r)
+    x = arr(F.rng.standard_normal((2, 3, 4)), "float32")
+    F.add("cumsum float32 axis=None", "cumsum", [x], {"axis": None, "reverse": False, "inclusive": True,
+                                                       "rtol": 1e-5, "atol": 1e-5}, mx.cumsum(x))
+    base = arr(F.rng.standard_normal((5, 8)), "float32")
+    v = In(base, transpose_view([1, 0]))
+    F.add("cumsum float32 transposed", "cumsum", [v], {"axis": 1, "reverse": False, "inclusive": True,
+                                                        "rtol": 1e-5, "atol": 1e-5}, mx.cumsum(v.value(), axis=1))
+    F.add("logcumsumexp float32 transposed reverse", "logcumsumexp", [v],
+          {"axis": 0, "reverse": True, "inclusive": True, "rtol": 1e-5, "atol": 1e-5},
+          mx.logcumsumexp(v.value(), axis=0, reverse=True))
+    x = arr([-np.inf, -np.inf, 1.0, -np.inf, 3.0], "float32")
+    F.add("logcumsumexp float32 -inf", "logcumsumexp", [x], {"axis": 0, "reverse": False, "inclusive": True,
+                                                              "rtol": 1e-6, "atol": 1e-6}, mx.logcumsumexp(x, axis=0))
+    e = arr(np.zeros((2, 0)), "float32")
+    F.add("cumsum float32 empty", "cumsum", [e], {"axis": 1, "reverse": False, "inclusive": True}, mx.cumsum(e, axis=1))
+
+
+FILES = [("ops_fast.json", gen_fast), ("ops_quant.json", gen_quant), ("ops_sort.json", gen_sort)]
 
 
 def main():

@@ -60,4 +60,11 @@ void zoo_qmv_t(const float *x, long M, long K, const uint32_t *wq, const float *
 void zoo_qmv_n(const float *x, long M, long K, const uint32_t *wq, const float *scales,
                const float *biases, float *y, long N, long n0, long n1, int group, int bits);
 
+/* Stable LSD radix sort of n 32-bit keys (ascending), carrying idx along when not NULL.
+   tmp_keys/tmp_idx: scratch of n elements each. */
+void zoo_radix_sort_u32(uint32_t *keys, uint32_t *idx, long n, uint32_t *tmp_keys, uint32_t *tmp_idx);
+
+/* Order-preserving 32-bit keys of float32 values: NaN (any sign) after +inf, -0 == +0. */
+void zoo_float_keys(const float *x, uint32_t *keys, long n);
+
 #endif
