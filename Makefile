@@ -62,6 +62,7 @@ fixtures: $(VENV)/.fixtures-installed
 	$(VENV)/bin/python tools/gen_engine_fixtures.py
 	$(VENV)/bin/python tools/gen_random_fixtures.py
 	$(VENV)/bin/python tools/gen_format_fixtures.py
+	$(VENV)/bin/python tools/gen_ops_fixtures.py
 
 $(VENV)/.fixtures-installed: $(FIXTURE_REQS)
 	$(PYTHON) -m venv $(VENV)

@@ -157,6 +157,34 @@ class MLXPeer:
             shape = [int(a.get("rows", 4096)), int(a.get("cols", 4096))]
             x = self._input("softmax_x", shape, -4, 4, 31)
             op = lambda: mx.softmax(x, axis=-1)  # noqa: E731
+        elif name == "rmsnorm":
+            rows, cols = int(a.get("rows", 1)), int(a.get("cols", 576))
+            x = self._input("rms_x", [rows, cols], -2, 2, 41)
+            w = self._input("rms_w", [cols], 0.5, 1.5, 42)
+            op = lambda: mx.fast.rms_norm(x, w, 1e-5)  # noqa: E731
+        elif name == "sdpa":
+            b, hq, hk, lq, lk, d = (int(a.get(k, v)) for k, v in
+                                    (("b", 1), ("hq", 9), ("hk", 3), ("lq", 1), ("lk", 512), ("d", 64)))
+            q = self._input("sdpa_q", [b, hq, lq, d], -1, 1, 51)
+            k = self._input("sdpa_k", [b, hk, lk, d], -1, 1, 52)
+            v = self._input("sdpa_v", [b, hk, lk, d], -1, 1, 53)
+            mask = "causal" if a.get("causal") == "1" else None
+            op = lambda: mx.fast.scaled_dot_product_attention(q, k, v, scale=d ** -0.5, mask=mask)  # noqa: E731
+        elif name in ("qmm", "mm_f32"):
+            m, kk, n = int(a.get("m", 1)), int(a.get("k", 576)), int(a.get("n", 1536))
+            bits, group = int(a.get("bits", 4)), int(a.get("group", 64))
+            x = self._input("qmm_x", [m, kk], -1, 1, 61)
+            w = self._input("qmm_w", [n, kk], -1, 1, 62)
+            if name == "mm_f32":
+                op = lambda: x @ w.T  # noqa: E731
+            else:
+                key = ("qmm_q", n, kk, bits, group)
+                if key not in self.cache:
+                    self.cache[key] = mx.quantize(w, group_size=group, bits=bits)
+                    mx.eval(self.cache[key])
+                wq, sc, bi = self.cache[key]
+                op = lambda: mx.quantized_matmul(x, wq, sc, bi, transpose=True,  # noqa: E731
+                                                 group_size=group, bits=bits)
         else:
             raise ValueError(f"unknown benchmark {name!r}")
         box = [None]
@@ -315,6 +343,29 @@ class TorchPeer:
                 shape = [int(a.get("rows", 4096)), int(a.get("cols", 4096))]
                 x = self._input("softmax_x", shape, -4, 4, 31)
                 op = lambda: torch.softmax(x, dim=-1)  # noqa: E731
+            elif name == "rmsnorm":
+                rows, cols = int(a.get("rows", 1)), int(a.get("cols", 576))
+                x = self._input("rms_x", [rows, cols], -2, 2, 41)
+                w = self._input("rms_w", [cols], 0.5, 1.5, 42)
+                op = lambda: torch.nn.functional.rms_norm(x, (cols,), w, 1e-5)  # noqa: E731
+            elif name == "sdpa":
+                b, hq, hk, lq, lk, d = (int(a.get(k, v)) for k, v in
+                                        (("b", 1), ("hq", 9), ("hk", 3), ("lq", 1), ("lk", 512), ("d", 64)))
+                q = self._input("sdpa_q", [b, hq, lq, d], -1, 1, 51)
+                k = self._input("sdpa_k", [b, hk, lk, d], -1, 1, 52)
+                v = self._input("sdpa_v", [b, hk, lk, d], -1, 1, 53)
+                causal = a.get("causal") == "1"
+                if causal and lq != lk:
+                    raise ValueError("torch's is_causal aligns top-left; the benchmark uses lq == lk")
+                op = lambda: torch.nn.functional.scaled_dot_product_attention(  # noqa: E731
+                    q, k, v, is_causal=causal, scale=d ** -0.5, enable_gqa=True)
+            elif name in ("qmm", "mm_f32"):
+                # PyTorch has no affine group-quantized matmul: both rows run the float32
+                # x @ W^T of the same shape.
+                m, kk, n = int(a.get("m", 1)), int(a.get("k", 576)), int(a.get("n", 1536))
+                x = self._input("qmm_x", [m, kk], -1, 1, 61)
+                w = self._input("qmm_w", [n, kk], -1, 1, 62)
+                op = lambda: x @ w.T  # noqa: E731
             else:
                 raise ValueError(f"torch has no peer for {name!r}")
             box = [None]
@@ -465,6 +516,22 @@ def plan(quick):
     P.append(("elementwise", "sum", {"n": n_vec}, ["mlx", "numpy", "torch"], "GB/s", 4.0 * n_vec))
     P.append(("elementwise", "softmax", {"rows": sm[0], "cols": sm[1]}, ["mlx", "numpy", "torch"],
               "GB/s", 8.0 * sm[0] * sm[1]))
+    # Fused ops at SmolLM2-135M shapes (hidden 576, 9 query heads, 3 KV heads, head dim 64).
+    for rows in (1, 128):
+        P.append(("fast", "rmsnorm", {"rows": rows, "cols": 576}, ["mlx", "torch"], "GB/s", 12.0 * rows * 576))
+    lk = 128 if quick else 512
+    for lq, causal in ((1, "0"), (lk, "1")):
+        a = {"b": 1, "hq": 9, "hk": 3, "lq": lq, "lk": lk, "d": 64, "causal": causal}
+        flops = 4.0 * 9 * lq * lk * 64 * (0.5 if causal == "1" else 1.0)
+        P.append(("fast", "sdpa", a, ["mlx", "torch"], "GFLOP/s", flops))
+    # Affine-quantized matmul (x @ W^T, W [1536, 576]) beside MLX's quantized_matmul and a
+    # float32 matmul of the same shape (PyTorch's column for the qmm rows is that float32 matmul).
+    for m in (1, 128):
+        for bits in (4, 8):
+            P.append(("quant", "qmm", {"m": m, "k": 576, "n": 1536, "bits": bits, "group": 64},
+                      ["mlx", "torch"], "GFLOP/s", 2.0 * m * 576 * 1536))
+        P.append(("quant", "mm_f32", {"m": m, "k": 576, "n": 1536}, ["mlx", "torch"], "GFLOP/s",
+                  2.0 * m * 576 * 1536))
     return P
 
 
@@ -473,6 +540,18 @@ def label(bench, args):
         return f"gemm {args['n']}x{args['n']}"
     if bench == "softmax":
         return f"softmax [{args['rows']},{args['cols']}] axis -1"
+    if bench == "rmsnorm":
+        return f"rmsNorm [{args['rows']},{args['cols']}]"
+    if bench == "sdpa":
+        kind = "decode" if args["lq"] == 1 else "prefill causal"
+        return (f"sdpa {kind} q[1,{args['hq']},{args['lq']},{args['d']}] "
+                f"kv[1,{args['hk']},{args['lk']},{args['d']}]")
+    if bench == "qmm":
+        kind = "GEMV" if args["m"] == 1 else "GEMM"
+        return f"qmm {args['bits']}-bit {kind} [{args['m']},{args['k']}]x[{args['k']},{args['n']}]"
+    if bench == "mm_f32":
+        kind = "GEMV" if args["m"] == 1 else "GEMM"
+        return f"float32 {kind} [{args['m']},{args['k']}]x[{args['k']},{args['n']}]"
     n = args.get("n")
     if bench in ("add", "exp", "sum"):
         return f"{bench} {n // (1 << 20)}M" if n % (1 << 20) == 0 else f"{bench} {n}"
@@ -761,6 +840,9 @@ def render_table(rows, meta):
     out.append("- MLX's Linux CPU wheel (mlx-cpu) links the reference BLAS it bundles, hence its slow GEMM.")
     out.append("- NumPy and PyTorch are eager: their 'a+b then eval' is the eager op alone. "
                "MLX figures include the Python interpreter's cost per op, as a Python user sees it.")
+    if any(r["bench"] == "qmm" for r in rows):
+        out.append("- qmm rows: PyTorch has no affine group-quantized matmul, so its column there is the float32 "
+                   "x @ W^T of the same shape (the float32 GEMV/GEMM rows show every side's float32 figure).")
     out.append(f"- Total run time {meta['elapsed_seconds']:.0f} s.")
     return "\n".join(out)
 

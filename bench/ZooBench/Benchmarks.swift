@@ -26,11 +26,15 @@ let benchmarkNames: [(String, String)] = [
     ("softmax", "rows=4096 cols=4096 softmax(x, axis: -1), then eval"),
     ("st_read", "path=FILE              open a safetensors file, sum every tensor"),
     ("gguf_q8", "in=FILE out=FILE       convert a GGUF file to Q8_0"),
+    ("rmsnorm", "rows=1 cols=576     Fast.rmsNorm with a weight, then eval"),
+    ("sdpa", "b=1 hq=9 hk=3 lq=1 lk=512 d=64 causal=0  Fast.scaledDotProductAttention"),
+    ("qmm", "m=1 k=576 n=1536 bits=4 group=64  quantizedMatmul (transpose: true)"),
+    ("mm_f32", "m=1 k=576 n=1536   float32 x @ W^T of the same shape"),
 ]
 
 final class ZooRunner {
     /// Inputs kept between requests so each round does not rebuild them.
-    private var cache: [String: Tensor] = [:]
+    var cache: [String: Tensor] = [:]
 
     private func input(_ key: String, _ shape: [Int], low: Float, high: Float, seed: UInt64) -> Tensor {
         let k = "\(key):\(shape):\(seed)"
@@ -219,10 +223,78 @@ final class ZooRunner {
             }
             return BenchResult(samples: samples, extra: [("check", JSON.bool(check))])
 
+        case "rmsnorm":
+            let rows = try intArg("rows", 1), cols = try intArg("cols", 576)
+            let x = input("rms_x", [rows, cols], low: -2, high: 2, seed: 41)
+            let w = input("rms_w", [cols], low: 0.5, high: 1.5, seed: 42)
+            return timed(policy) { Fast.rmsNorm(x, weight: w, eps: 1e-5) }
+
+        case "sdpa":
+            let b = try intArg("b", 1), hq = try intArg("hq", 9), hk = try intArg("hk", 3)
+            let lq = try intArg("lq", 1), lk = try intArg("lk", 512), d = try intArg("d", 64)
+            let causal = args["causal"] == "1"
+            let q = input("sdpa_q", [b, hq, lq, d], low: -1, high: 1, seed: 51)
+            let k = input("sdpa_k", [b, hk, lk, d], low: -1, high: 1, seed: 52)
+            let v = input("sdpa_v", [b, hk, lk, d], low: -1, high: 1, seed: 53)
+            let scale = 1 / Float(d).squareRoot()
+            return timed(policy) {
+                Fast.scaledDotProductAttention(queries: q, keys: k, values: v, scale: scale, mask: causal ? .causal : .none)
+            }
+
+        case "qmm", "mm_f32":
+            // x [m, k] @ W^T with W [n, k]: quantized (bits, group) or float32.
+            let m = try intArg("m", 1), k = try intArg("k", 576), n = try intArg("n", 1536)
+            let bits = try intArg("bits", 4), group = try intArg("group", 64)
+            let x = input("qmm_x", [m, k], low: -1, high: 1, seed: 61)
+            let w = input("qmm_w", [n, k], low: -1, high: 1, seed: 62)
+            if name == "mm_f32" {
+                let wt = w.T
+                return timed(policy) { matmul(x, wt) }
+            }
+            let key = "qmm_q:\(n)x\(k):\(bits):\(group)"
+            let packed: [Tensor]
+            if let wq = cache[key + ":wq"], let sc = cache[key + ":s"], let bi = cache[key + ":b"] {
+                packed = [wq, sc, bi]
+            } else {
+                let (wq, sc, bi) = quantize(w, groupSize: group, bits: bits)
+                eval(wq, sc, bi)
+                cache[key + ":wq"] = wq; cache[key + ":s"] = sc; cache[key + ":b"] = bi
+                packed = [wq, sc, bi]
+            }
+            var result = timed(policy) {
+                quantizedMatmul(x, packed[0], scales: packed[1], biases: packed[2], transpose: true, groupSize: group, bits: bits)
+            }
+            // Check against a float32 matmul with the dequantized matrix.
+            let y = quantizedMatmul(x, packed[0], scales: packed[1], biases: packed[2], transpose: true, groupSize: group, bits: bits)
+            let ref = matmul(x, dequantize(packed[0], scales: packed[1], biases: packed[2], groupSize: group, bits: bits).T)
+            let err = (y - ref).abs().max().item(Float.self)
+            result.extra.append(("check", JSON.bool(err < 1e-3 * Float(k).squareRoot())))
+            return result
+
         default:
             if let r = try formatBenchmark(name, args, policy) { return r }
             throw BenchError(description: "unknown benchmark '\(name)'")
         }
+    }
+}
+
+extension ZooRunner {
+    /// Builds `op()` and evaluates it, timing both, once per sample.
+    func timed(_ policy: RepPolicy, _ op: () -> Tensor) -> BenchResult {
+        var last: Tensor? = nil
+        let samples = measure(policy) {
+            last = nil
+            var out: Tensor? = nil
+            let t = timeOnce {
+                let r = op()
+                eval(r)
+                out = r
+            }
+            last = out
+            return t
+        }
+        withExtendedLifetime(last) {}
+        return BenchResult(samples: samples)
     }
 }
 

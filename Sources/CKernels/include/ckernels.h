@@ -34,4 +34,6 @@ void zoo_f32_to_bf16(const float *x, uint16_t *out, long n);
 /* Vectorisable exp with about 1 ulp error (range reduction + degree-6 polynomial). */
 float zoo_expf(float x);
 
+#include "ckernels_ops.h"
+
 #endif

@@ -1,0 +1,70 @@
+#ifndef ZOO_CKERNELS_OPS_H
+#define ZOO_CKERNELS_OPS_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* Fused single-pass kernels for Engine's `Fast` ops and affine quantization.
+   Element types: dtype 0 = float32, 1 = float16, 2 = bfloat16 (storage bits in uint16).
+   Every kernel handles a range of rows/heads so the caller can spread work over threads.
+   Arithmetic is float32 throughout; results are rounded once to the output type. */
+
+/* RMS norm over `rows` rows [row0, row1) of length n; x rows start x_row_stride elements
+   apart (elements contiguous within a row); out is row-contiguous. w may be NULL. */
+void zoo_rms_norm(const void *x, long x_row_stride, const void *w, void *out,
+                  long row0, long row1, long n, float eps, int dtype);
+
+/* Layer norm; w and b may be NULL. */
+void zoo_layer_norm(const void *x, long x_row_stride, const void *w, const void *b, void *out,
+                    long row0, long row1, long n, float eps, int dtype);
+
+/* Rotary embedding of heads [h0, h1) of x viewed as [B, N, T, D] with element strides
+   (sb, sn, st) and unit stride along D; out is row-contiguous [B, N, T, D].
+   inv_freq holds dims/2 inverse frequencies; position of step t is (t + offset) * scale. */
+void zoo_rope(const void *x, long sb, long sn, long st, void *out,
+              long N, long T, long D, long h0, long h1,
+              int dims, int traditional, const float *inv_freq, float scale, long offset, int dtype);
+
+/* Scaled dot-product attention for float32 rows. q: [B, Hq, Lq, D] with strides qs[4],
+   k/v: [B, Hk, Lk, D] with strides ks[4]/vs[4] (last stride 1), out row-contiguous
+   [B, Hq, Lq, D]. mask_kind: 0 none, 1 causal (bottom-right aligned), 2 additive float32 mask
+   with strides ms[4] over [B, Hq, Lq, Lk]. Processes flattened query rows [r0, r1) of
+   B*Hq*Lq. scratch: at least Lk floats. */
+void zoo_sdpa_f32(const float *q, const long *qs, const float *k, const long *ks,
+                  const float *v, const long *vs, float *out,
+                  long B, long Hq, long Hk, long Lq, long Lk, long D, float scale,
+                  int mask_kind, const float *mask, const long *ms,
+                  long r0, long r1, float *scratch);
+
+/* MLX affine quantization of rows [row0, row1) of a row-contiguous w [rows, K]:
+   packed codes (a little-endian bit stream per row, K*bits/32 uint32 words), scales and
+   biases [rows, K/group] in w's dtype. */
+void zoo_affine_quantize(const void *w, uint32_t *wq, void *scales, void *biases,
+                         long row0, long row1, long K, int group, int bits, int dtype);
+
+/* Inverse: out = scale * q + bias, rounded to the dtype after each operation as MLX does. */
+void zoo_affine_dequantize(const uint32_t *wq, const void *scales, const void *biases, void *out,
+                           long row0, long row1, long K, int group, int bits, int dtype);
+
+/* Dequantize rows [row0, row1) of a packed matrix to float32 with float32 scales/biases,
+   out row-contiguous with K columns. */
+void zoo_affine_dequantize_f32(const uint32_t *wq, const float *scales, const float *biases,
+                               float *out, long row0, long row1, long K, int group, int bits);
+
+/* y[m, n] = sum_k x[m, k] * W[n, k] for n in [n0, n1): W packed [N, K] (transpose = true),
+   x float32 [M, K] row-contiguous, scales/biases float32 [N, K/group]; y [M, N]. */
+void zoo_qmv_t(const float *x, long M, long K, const uint32_t *wq, const float *scales,
+               const float *biases, float *y, long N, long n0, long n1, int group, int bits);
+
+/* y[m, n] = sum_k x[m, k] * W[k, n] for n in [n0, n1) (a multiple of group): W packed
+   [K, N] (transpose = false), scales/biases [K, N/group]. */
+void zoo_qmv_n(const float *x, long M, long K, const uint32_t *wq, const float *scales,
+               const float *biases, float *y, long N, long n0, long n1, int group, int bits);
+
+/* Stable LSD radix sort of n 32-bit keys (ascending), carrying idx along when not NULL.
+   tmp_keys/tmp_idx: scratch of n elements each. */
+void zoo_radix_sort_u32(uint32_t *keys, uint32_t *idx, long n, uint32_t *tmp_keys, uint32_t *tmp_idx);
+
+/* Order-preserving 32-bit keys of float32 values: NaN (any sign) after +inf, -0 == +0. */
+void zoo_float_keys(const float *x, uint32_t *keys, long n);
+
+#endif

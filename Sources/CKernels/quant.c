@@ -1,0 +1,320 @@
+#include "ckernels_ops.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+/* Quantization must reproduce MLX's values bit for bit, so where MLX rounds after a
+   multiplication the code below rounds explicitly (see zoo_affine_dequantize). */
+
+#if defined(__x86_64__) && defined(__linux__)
+#define ZOO_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define ZOO_MULTIVERSION
+#endif
+
+static inline float h2f(uint16_t h) { _Float16 v; memcpy(&v, &h, 2); return (float)v; }
+static inline uint16_t f2h(float f) { _Float16 h = (_Float16)f; uint16_t u; memcpy(&u, &h, 2); return u; }
+static inline float b2f(uint16_t h) { union { uint32_t u; float f; } v; v.u = (uint32_t)h << 16; return v.f; }
+static inline uint16_t f2b(float f) {
+    union { uint32_t u; float f; } v; v.f = f;
+    if (f != f) return (uint16_t)((v.u >> 16) | 0x40);
+    return (uint16_t)((v.u + (((v.u >> 16) & 1) + 0x7FFF)) >> 16);
+}
+static inline float ld(const void *p, long i, int dt) {
+    if (dt == 1) return h2f(((const uint16_t *)p)[i]);
+    if (dt == 2) return b2f(((const uint16_t *)p)[i]);
+    return ((const float *)p)[i];
+}
+static inline void st(void *p, long i, float v, int dt) {
+    if (dt == 1) ((uint16_t *)p)[i] = f2h(v);
+    else if (dt == 2) ((uint16_t *)p)[i] = f2b(v);
+    else ((float *)p)[i] = v;
+}
+/* Rounds a float to the dtype and back (identity for float32). */
+static inline float rnd(float v, int dt) {
+    if (dt == 1) return h2f(f2h(v));
+    if (dt == 2) return b2f(f2b(v));
+    return v;
+}
+
+/* Reads `count` codes of width `bits` starting at code index `first` of a little-endian
+   bit stream. */
+static inline void unpack_codes(const uint32_t *row, long first, long count, int bits, float *dst) {
+    const uint8_t *bytes = (const uint8_t *)row;
+    uint32_t mask = (1u << bits) - 1;
+    if (bits == 4 || bits == 8 || bits == 2) {
+        int per = 32 / bits;
+        for (long c = 0; c < count; c++) {
+            long idx = first + c;
+            uint32_t w = row[idx / per];
+            dst[c] = (float)((w >> ((idx % per) * bits)) & mask);
+        }
+        return;
+    }
+    for (long c = 0; c < count; c++) {
+        long bit = (first + c) * bits;
+        long byte = bit >> 3;
+        uint32_t w = (uint32_t)bytes[byte];
+        if ((bit & 7) + bits > 8) w |= (uint32_t)bytes[byte + 1] << 8;
+        dst[c] = (float)((w >> (bit & 7)) & mask);
+    }
+}
+
+void zoo_affine_quantize(const void *w, uint32_t *wq, void *scales, void *biases,
+                         long row0, long row1, long K, int group, int bits, int dt) {
+    float n_bins = (float)((1 << bits) - 1);
+    float eps = 1e-7f;
+    long words = K * bits / 32;
+    long groups = K / group;
+    for (long r = row0; r < row1; r++) {
+        uint8_t *out = (uint8_t *)(wq + r * words);
+        memset(out, 0, (size_t)words * 4);
+        for (long g = 0; g < groups; g++) {
+            long base = r * K + g * group;
+            float wmin = INFINITY, wmax = -INFINITY;
+            for (int j = 0; j < group; j++) {
+                float v = ld(w, base + j, dt);
+                wmax = v > wmax ? v : wmax;
+                wmin = v < wmin ? v : wmin;
+            }
+            int neg_edge = fabsf(wmin) > fabsf(wmax);
+            float scale = (wmax - wmin) / n_bins;
+            scale = scale > eps ? scale : eps;
+            scale = neg_edge ? scale : -scale;
+            float edge = neg_edge ? wmin : wmax;
+            float q0 = rintf(edge / scale);
+            float bias = 0;
+            if (q0 != 0) { scale = edge / q0; bias = edge; }
+            for (int j = 0; j < group; j++) {
+                float q = rintf((ld(w, base + j, dt) - bias) / scale);
+                q = q < 0 ? 0 : (q > n_bins ? n_bins : q);
+                uint32_t code = (uint32_t)q;
+                long bit = (g * group + j) * (long)bits;
+                uint32_t shifted = code << (bit & 7);
+                out[bit >> 3] |= (uint8_t)shifted;
+                if ((bit & 7) + bits > 8) out[(bit >> 3) + 1] |= (uint8_t)(shifted >> 8);
+            }
+            st(scales, r * groups + g, scale, dt);
+            st(biases, r * groups + g, bias, dt);
+        }
+    }
+}
+
+ZOO_MULTIVERSION
+void zoo_affine_dequantize(const uint32_t *wq, const void *scales, const void *biases, void *out,
+                           long row0, long row1, long K, int group, int bits, int dt) {
+    long words = K * bits / 32;
+    long groups = K / group;
+    float codes[256];
+    for (long r = row0; r < row1; r++) {
+        const uint32_t *row = wq + r * words;
+        for (long g = 0; g < groups; g++) {
+            float s = ld(scales, r * groups + g, dt), b = ld(biases, r * groups + g, dt);
+            for (long c0 = 0; c0 < group; c0 += 256) {
+                long n = group - c0 < 256 ? group - c0 : 256;
+                unpack_codes(row, g * group + c0, n, bits, codes);
+                long o = r * K + g * group + c0;
+                if (dt == 0) {
+                    float *of = (float *)out + o;
+                    /* MLX rounds the product before adding: the barrier keeps the compiler from
+                       fusing the two loops into multiply-adds (-ffp-contract=fast ignores pragmas) */
+                    for (long j = 0; j < n; j++) codes[j] = s * codes[j];
+                    __asm__ volatile("" ::: "memory");
+                    for (long j = 0; j < n; j++) of[j] = codes[j] + b;
+                } else {
+                    for (long j = 0; j < n; j++) st(out, o + j, rnd(s * codes[j], dt) + b, dt);
+                }
+            }
+        }
+    }
+}
+
+ZOO_MULTIVERSION
+void zoo_affine_dequantize_f32(const uint32_t *wq, const float *scales, const float *biases,
+                               float *out, long row0, long row1, long K, int group, int bits) {
+    long words = K * bits / 32;
+    long groups = K / group;
+    for (long r = row0; r < row1; r++) {
+        const uint32_t *row = wq + r * words;
+        float *o = out + (r - row0) * K;
+        for (long g = 0; g < groups; g++) {
+            float s = scales[r * groups + g], b = biases[r * groups + g];
+            float *og = o + g * group;
+            if (bits == 4) {
+                const uint32_t *wg = row + g * group / 8;
+                for (long i = 0; i < group / 8; i++) {
+                    uint32_t w = wg[i];
+                    for (int p = 0; p < 8; p++) og[i * 8 + p] = s * (float)((w >> (4 * p)) & 15u) + b;
+                }
+            } else if (bits == 8) {
+                const uint8_t *wb = (const uint8_t *)row + g * group;
+                for (long i = 0; i < group; i++) og[i] = s * (float)wb[i] + b;
+            } else {
+                unpack_codes(row, g * group, group, bits, og);
+                for (long i = 0; i < group; i++) og[i] = s * og[i] + b;
+            }
+        }
+    }
+}
+
+/* ---- fused dequantize-dot (transpose = true) ---------------------------------------- */
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma")))
+static inline float hsum256(__m256 v) {
+    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
+    lo = _mm_add_ps(lo, hi);
+    __m128 sh = _mm_movehdup_ps(lo);
+    __m128 s = _mm_add_ps(lo, sh);
+    sh = _mm_movehl_ps(sh, s);
+    s = _mm_add_ss(s, sh);
+    return _mm_cvtss_f32(s);
+}
+
+/* Dot of one packed row with M activation rows; xsum holds per-group sums of x. */
+__attribute__((target("avx2,fma")))
+static void qdot_rows_avx2(const float *x, long M, long K, const uint32_t *row, const float *s,
+                           const float *b, const float *xsum, float *y, long ystride, int group, int bits) {
+    long groups = K / group;
+    for (long m = 0; m < M; m++) {
+        const float *xm = x + m * K;
+        const float *xs = xsum + m * groups;
+        __m256 total = _mm256_setzero_ps();
+        float tail = 0;
+        for (long g = 0; g < groups; g++) {
+            __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+            const float *xg = xm + g * group;
+            if (bits == 4) {
+                const uint32_t *wg = row + g * group / 8;
+                const __m256i shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
+                const __m256i mask = _mm256_set1_epi32(15);
+                long i = 0;
+                for (; i + 2 <= group / 8; i += 2) {
+                    __m256i w0 = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)wg[i]), shifts), mask);
+                    __m256i w1 = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)wg[i + 1]), shifts), mask);
+                    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(xg + i * 8), _mm256_cvtepi32_ps(w0), acc0);
+                    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(xg + i * 8 + 8), _mm256_cvtepi32_ps(w1), acc1);
+                }
+                for (; i < group / 8; i++) {
+                    __m256i w0 = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)wg[i]), shifts), mask);
+                    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(xg + i * 8), _mm256_cvtepi32_ps(w0), acc0);
+                }
+            } else if (bits == 8) {
+                const uint8_t *wb = (const uint8_t *)row + g * group;
+                long i = 0;
+                for (; i + 16 <= group; i += 16) {
+                    __m256i w0 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(wb + i)));
+                    __m256i w1 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(wb + i + 8)));
+                    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(xg + i), _mm256_cvtepi32_ps(w0), acc0);
+                    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(xg + i + 8), _mm256_cvtepi32_ps(w1), acc1);
+                }
+                for (; i + 8 <= group; i += 8) {
+                    __m256i w0 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(wb + i)));
+                    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(xg + i), _mm256_cvtepi32_ps(w0), acc0);
+                }
+            } else if (bits == 2) {
+                const uint32_t *wg = row + g * group / 16;
+                const __m256i sh_lo = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
+                const __m256i sh_hi = _mm256_setr_epi32(16, 18, 20, 22, 24, 26, 28, 30);
+                const __m256i mask = _mm256_set1_epi32(3);
+                for (long i = 0; i < group / 16; i++) {
+                    __m256i wv = _mm256_set1_epi32((int)wg[i]);
+                    __m256i w0 = _mm256_and_si256(_mm256_srlv_epi32(wv, sh_lo), mask);
+                    __m256i w1 = _mm256_and_si256(_mm256_srlv_epi32(wv, sh_hi), mask);
+                    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(xg + i * 16), _mm256_cvtepi32_ps(w0), acc0);
+                    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(xg + i * 16 + 8), _mm256_cvtepi32_ps(w1), acc1);
+                }
+            } else {
+                float codes[128];
+                for (long c0 = 0; c0 < group; c0 += 128) {
+                    long n = group - c0 < 128 ? group - c0 : 128;
+                    unpack_codes(row, g * group + c0, n, bits, codes);
+                    for (long i = 0; i < n; i += 8)
+                        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(xg + c0 + i), _mm256_loadu_ps(codes + i), acc0);
+                }
+            }
+            /* total += scale * dot + bias * sum(x) */
+            __m256 d = _mm256_add_ps(acc0, acc1);
+            total = _mm256_fmadd_ps(_mm256_set1_ps(s[g]), d, total);
+            tail += b[g] * xs[g];
+        }
+        y[m * ystride] = hsum256(total) + tail;
+    }
+}
+#endif
+
+static void qdot_rows_scalar(const float *x, long M, long K, const uint32_t *row, const float *s,
+                             const float *b, const float *xsum, float *y, long ystride, int group, int bits) {
+    long groups = K / group;
+    float codes[128];
+    for (long m = 0; m < M; m++) {
+        const float *xm = x + m * K;
+        float total = 0;
+        for (long g = 0; g < groups; g++) {
+            float d = 0;
+            for (long c0 = 0; c0 < group; c0 += 128) {
+                long n = group - c0 < 128 ? group - c0 : 128;
+                unpack_codes(row, g * group + c0, n, bits, codes);
+                for (long i = 0; i < n; i++) d += xm[g * group + c0 + i] * codes[i];
+            }
+            total += s[g] * d + b[g] * xsum[m * groups + g];
+        }
+        y[m * ystride] = total;
+    }
+}
+
+void zoo_qmv_t(const float *x, long M, long K, const uint32_t *wq, const float *scales,
+               const float *biases, float *y, long N, long n0, long n1, int group, int bits) {
+    long groups = K / group;
+    long words = K * bits / 32;
+    float xs_stack[256];
+    float *xsum = M * groups <= 256 ? xs_stack : malloc((size_t)(M * groups) * 4);
+    for (long m = 0; m < M; m++)
+        for (long g = 0; g < groups; g++) {
+            float t = 0;
+            for (long i = 0; i < group; i++) t += x[m * K + g * group + i];
+            xsum[m * groups + g] = t;
+        }
+#if defined(__x86_64__)
+    int fast = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    int fast = 0;
+#endif
+    for (long n = n0; n < n1; n++) {
+        const uint32_t *row = wq + n * words;
+#if defined(__x86_64__)
+        if (fast) { qdot_rows_avx2(x, M, K, row, scales + n * groups, biases + n * groups, xsum, y + n, N, group, bits); continue; }
+#endif
+        qdot_rows_scalar(x, M, K, row, scales + n * groups, biases + n * groups, xsum, y + n, N, group, bits);
+    }
+    if (xsum != xs_stack) free(xsum);
+}
+
+ZOO_MULTIVERSION
+void zoo_qmv_n(const float *x, long M, long K, const uint32_t *wq, const float *scales,
+               const float *biases, float *y, long N, long n0, long n1, int group, int bits) {
+    long words = N * bits / 32;
+    long groups = N / group;
+    long width = n1 - n0;
+    float *wrow = malloc((size_t)width * 4);
+    for (long m = 0; m < M; m++)
+        for (long n = n0; n < n1; n++) y[m * N + n] = 0;
+    for (long k = 0; k < K; k++) {
+        const uint32_t *row = wq + k * words;
+        unpack_codes(row, n0, width, bits, wrow);
+        for (long j = 0; j < width; j += group) {
+            long g = (n0 + j) / group;
+            float s = scales[k * groups + g], b = biases[k * groups + g];
+            for (long i = 0; i < group && j + i < width; i++) wrow[j + i] = s * wrow[j + i] + b;
+        }
+        for (long m = 0; m < M; m++) {
+            float xv = x[m * K + k];
+            float *ym = y + m * N + n0;
+            for (long i = 0; i < width; i++) ym[i] += xv * wrow[i];
+        }
+    }
+    free(wrow);
+}

@@ -1,0 +1,185 @@
+import CKernels
+import Foundation
+
+// CPU kernels of the fused `Fast` ops: one pass over each row/head in C (CKernels/fast.c),
+// spread over cores by rows.
+
+/// The C kernels' element type code: 0 float32, 1 float16, 2 bfloat16.
+func fastDTypeCode(_ d: DType) -> Int32 {
+    switch d {
+    case .float16: return 1
+    case .bfloat16: return 2
+    default: return 0
+    }
+}
+
+/// `a` with unit stride along its last axis and rows a fixed stride apart; returns the
+/// array and that row stride (a contiguous copy when the layout does not allow it).
+func rowsView(_ a: ArrayData) -> (ArrayData, Int) {
+    let n = a.shape.last ?? 1
+    if a.isRowContiguous && !a.strides.contains(0) { return (a, n) }
+    let c = copyContiguous(a, to: a.dtype)
+    return (c, n)
+}
+
+/// A 1-D parameter (weight, bias) as a contiguous array of `dtype`.
+func contiguousVector(_ a: ArrayData, _ dtype: DType) -> ArrayData {
+    if a.dtype == dtype && a.isRowContiguous && !a.strides.contains(0) { return a }
+    return copyContiguous(a, to: dtype)
+}
+
+struct RMSNormPrimitive: Primitive {
+    let eps: Float
+    let hasWeight: Bool
+    var name: String { "rms_norm" }
+    func isEquivalent(to other: any Primitive) -> Bool {
+        guard let o = other as? RMSNormPrimitive else { return false }
+        return o.eps == eps && o.hasWeight == hasWeight
+    }
+    func evalCPU(_ inputs: [ArrayData], outputs: [OutputSpec]) throws -> [ArrayData] {
+        let spec = outputs[0]
+        let out = ArrayData(allocating: spec.shape, dtype: spec.dtype)
+        let n = spec.shape.last ?? 1
+        let rows = n == 0 ? 0 : out.count / n
+        if rows == 0 { return [out] }
+        let (x, rs) = rowsView(inputs[0])
+        let w = hasWeight ? contiguousVector(inputs[1], spec.dtype) : nil
+        let xp = UncheckedBox(x.pointer), wp = UncheckedBox(w?.pointer), op = UncheckedBox(out.writePointer)
+        let code = fastDTypeCode(spec.dtype), eps = eps
+        CPU.parallelFor(rows, work: rows * n * 4) { r in
+            zoo_rms_norm(xp.value, rs, wp.value, op.value, r.lowerBound, r.upperBound, n, eps, code)
+        }
+        withExtendedLifetime((x, w)) {}
+        return [out]
+    }
+}
+
+struct LayerNormPrimitive: Primitive {
+    let eps: Float
+    let hasWeight: Bool
+    let hasBias: Bool
+    var name: String { "layer_norm" }
+    func isEquivalent(to other: any Primitive) -> Bool {
+        guard let o = other as? LayerNormPrimitive else { return false }
+        return o.eps == eps && o.hasWeight == hasWeight && o.hasBias == hasBias
+    }
+    func evalCPU(_ inputs: [ArrayData], outputs: [OutputSpec]) throws -> [ArrayData] {
+        let spec = outputs[0]
+        let out = ArrayData(allocating: spec.shape, dtype: spec.dtype)
+        let n = spec.shape.last ?? 1
+        let rows = n == 0 ? 0 : out.count / n
+        if rows == 0 { return [out] }
+        let (x, rs) = rowsView(inputs[0])
+        var next = 1
+        var w: ArrayData?, b: ArrayData?
+        if hasWeight { w = contiguousVector(inputs[next], spec.dtype); next += 1 }
+        if hasBias { b = contiguousVector(inputs[next], spec.dtype) }
+        let xp = UncheckedBox(x.pointer), wp = UncheckedBox(w?.pointer), bp = UncheckedBox(b?.pointer)
+        let op = UncheckedBox(out.writePointer)
+        let code = fastDTypeCode(spec.dtype), eps = eps
+        CPU.parallelFor(rows, work: rows * n * 4) { r in
+            zoo_layer_norm(xp.value, rs, wp.value, bp.value, op.value, r.lowerBound, r.upperBound, n, eps, code)
+        }
+        withExtendedLifetime((x, w, b)) {}
+        return [out]
+    }
+}
+
+struct RoPEPrimitive: Primitive {
+    let dims: Int
+    let traditional: Bool
+    let base: Float?
+    let scale: Float
+    let offset: Int
+    var name: String { "rope" }
+    func isEquivalent(to other: any Primitive) -> Bool {
+        guard let o = other as? RoPEPrimitive else { return false }
+        return o.dims == dims && o.traditional == traditional && o.base == base && o.scale == scale && o.offset == offset
+    }
+
+    /// Inverse frequencies as MLX's CPU kernel computes them (float32 throughout).
+    func inverseFrequencies(_ freqs: ArrayData?) -> [Float] {
+        let half = dims / 2
+        if let freqs {
+            let f = contiguousVector(freqs, .float32).pointer.assumingMemoryBound(to: Float.self)
+            return (0..<half).map { 1 / f[$0] }
+        }
+        let logBase = Foundation.log(base ?? 10000)
+        return (0..<half).map { Foundation.exp(Float(-$0) * logBase / Float(half)) }
+    }
+
+    func evalCPU(_ inputs: [ArrayData], outputs: [OutputSpec]) throws -> [ArrayData] {
+        let spec = outputs[0]
+        let out = ArrayData(allocating: spec.shape, dtype: spec.dtype)
+        if out.count == 0 { return [out] }
+        var x = inputs[0]
+        let nd = x.ndim
+        let D = x.shape[nd - 1], T = x.shape[nd - 2], B = x.shape[0]
+        let N = x.shape[1..<(nd - 2)].reduce(1, *)
+        let middleMerges = nd <= 4 || ArrayData.rowContiguous(shape: Array(x.shape[1...]), strides: Array(x.strides[1...]))
+        if (x.strides[nd - 1] != 1 && D > 1) || !middleMerges || x.strides.contains(where: { $0 < 0 }) {
+            x = copyContiguous(x, to: x.dtype)
+        }
+        let sb = x.strides[0], st = x.strides[nd - 2]
+        let sn = nd == 3 ? 0 : (nd == 4 ? x.strides[1] : x.strides[nd - 3])
+        let inv = inverseFrequencies(inputs.count > 1 ? inputs[1] : nil)
+        let xp = UncheckedBox(x.pointer), op = UncheckedBox(out.writePointer)
+        let code = fastDTypeCode(spec.dtype)
+        let (dims, trad, scale, offset) = (Int32(dims), Int32(traditional ? 1 : 0), scale, offset)
+        inv.withUnsafeBufferPointer { ib in
+            let ip = UncheckedBox(ib.baseAddress!)
+            CPU.parallelFor(B * N, work: out.count * 4) { r in
+                zoo_rope(xp.value, sb, sn, st, op.value, N, T, D, r.lowerBound, r.upperBound,
+                         dims, trad, ip.value, scale, offset, code)
+            }
+        }
+        withExtendedLifetime(x) {}
+        return [out]
+    }
+}
+
+/// Attention over float32 inputs (the op converts half types around it).
+struct SDPAPrimitive: Primitive {
+    let scale: Float
+    /// 0 none, 1 causal, 2 additive (inputs[3], broadcast to [B, Hq, Lq, Lk]).
+    let maskKind: Int32
+    var name: String { "scaled_dot_product_attention" }
+    func isEquivalent(to other: any Primitive) -> Bool {
+        guard let o = other as? SDPAPrimitive else { return false }
+        return o.scale == scale && o.maskKind == maskKind
+    }
+    func evalCPU(_ inputs: [ArrayData], outputs: [OutputSpec]) throws -> [ArrayData] {
+        let spec = outputs[0]
+        let out = ArrayData(allocating: spec.shape, dtype: .float32)
+        if out.count == 0 { return [out] }
+        let q = inputs[0]
+        var k = inputs[1], v = inputs[2]
+        if k.strides[3] != 1 && k.shape[3] > 1 { k = copyContiguous(k, to: .float32) }
+        if v.strides[3] != 1 && v.shape[3] > 1 { v = copyContiguous(v, to: .float32) }
+        let B = q.shape[0], Hq = q.shape[1], Lq = q.shape[2], D = q.shape[3]
+        let Hk = k.shape[1], Lk = k.shape[2]
+        let mask = maskKind == 2 ? inputs[3] : nil
+        let qs = q.strides, ks = k.strides, vs = v.strides, ms = mask?.strides ?? [0, 0, 0, 0]
+        let qp = UncheckedBox(q.pointer.assumingMemoryBound(to: Float.self))
+        let kp = UncheckedBox(k.pointer.assumingMemoryBound(to: Float.self))
+        let vp = UncheckedBox(v.pointer.assumingMemoryBound(to: Float.self))
+        let mp = UncheckedBox(mask?.pointer.assumingMemoryBound(to: Float.self))
+        let op = UncheckedBox(out.writePointer.assumingMemoryBound(to: Float.self))
+        let rows = B * Hq * Lq
+        let (scale, kind) = (scale, maskKind)
+        CPU.parallelFor(rows, work: rows * max(Lk, 1) * D * 2) { r in
+            var scratch = [Float](repeating: 0, count: max(Lk, 1))
+            qs.withUnsafeBufferPointer { qsb in ks.withUnsafeBufferPointer { ksb in
+                vs.withUnsafeBufferPointer { vsb in ms.withUnsafeBufferPointer { msb in
+                    scratch.withUnsafeMutableBufferPointer { sc in
+                        zoo_sdpa_f32(qp.value, qsb.baseAddress, kp.value, ksb.baseAddress, vp.value, vsb.baseAddress,
+                                     op.value, B, Hq, Hk, Lq, Lk, D, scale, kind, mp.value, msb.baseAddress,
+                                     r.lowerBound, r.upperBound, sc.baseAddress)
+                    }
+                } }
+            } }
+        }
+        withExtendedLifetime((k, v, mask)) {}
+        return [out]
+    }
+}

@@ -1,0 +1,121 @@
+import CBLAS
+import CKernels
+import Foundation
+
+// Affine group quantization in MLX's layout: each row of K values becomes a little-endian
+// bit stream of `bits`-wide codes packed in K * bits / 32 uint32 words, with one scale and
+// one bias per `groupSize` values (value = scale * code + bias).
+
+struct QuantizePrimitive: Primitive, MultiOutput {
+    let groupSize: Int
+    let bits: Int
+    let outputSpecs: [OutputSpec]
+    var name: String { "quantize" }
+    func isEquivalent(to other: any Primitive) -> Bool {
+        guard let o = other as? QuantizePrimitive else { return false }
+        return o.groupSize == groupSize && o.bits == bits && o.outputSpecs == outputSpecs
+    }
+    func evalCPU(_ inputs: [ArrayData], outputs: [OutputSpec]) throws -> [ArrayData] {
+        let w = contiguousData(inputs[0])
+        let wq = ArrayData(allocating: outputs[0].shape, dtype: .uint32)
+        let s = ArrayData(allocating: outputs[1].shape, dtype: outputs[1].dtype)
+        let b = ArrayData(allocating: outputs[2].shape, dtype: outputs[2].dtype)
+        let K = w.shape.last ?? 0
+        let rows = K == 0 ? 0 : w.count / K
+        let wp = UncheckedBox(w.pointer), qp = UncheckedBox(wq.writePointer.assumingMemoryBound(to: UInt32.self))
+        let sp = UncheckedBox(s.writePointer), bp = UncheckedBox(b.writePointer)
+        let (g, bits, code) = (Int32(groupSize), Int32(bits), fastDTypeCode(w.dtype))
+        CPU.parallelFor(rows, work: rows * K * 8) { r in
+            zoo_affine_quantize(wp.value, qp.value, sp.value, bp.value, r.lowerBound, r.upperBound, K, g, bits, code)
+        }
+        withExtendedLifetime(w) {}
+        return [wq, s, b]
+    }
+}
+
+struct DequantizePrimitive: Primitive {
+    let groupSize: Int
+    let bits: Int
+    var name: String { "dequantize" }
+    func isEquivalent(to other: any Primitive) -> Bool {
+        guard let o = other as? DequantizePrimitive else { return false }
+        return o.groupSize == groupSize && o.bits == bits
+    }
+    func evalCPU(_ inputs: [ArrayData], outputs: [OutputSpec]) throws -> [ArrayData] {
+        let spec = outputs[0]
+        let wq = contiguousData(inputs[0])
+        let s = contiguousVector(inputs[1], spec.dtype), b = contiguousVector(inputs[2], spec.dtype)
+        let out = ArrayData(allocating: spec.shape, dtype: spec.dtype)
+        let K = spec.shape.last ?? 0
+        let rows = K == 0 ? 0 : out.count / K
+        let qp = UncheckedBox(wq.pointer.assumingMemoryBound(to: UInt32.self))
+        let sp = UncheckedBox(s.pointer), bp = UncheckedBox(b.pointer), op = UncheckedBox(out.writePointer)
+        let (g, bits, code) = (Int32(groupSize), Int32(bits), fastDTypeCode(spec.dtype))
+        CPU.parallelFor(rows, work: rows * K * 2) { r in
+            zoo_affine_dequantize(qp.value, sp.value, bp.value, op.value, r.lowerBound, r.upperBound, K, g, bits, code)
+        }
+        withExtendedLifetime((wq, s, b)) {}
+        return [out]
+    }
+}
+
+/// x [M, K] (float32) times a quantized matrix: W [N, K] used transposed (`transpose`), or
+/// W [K, N]. Scales and biases arrive as float32. Small M: a fused dequantize-dot kernel
+/// that reads each packed word once per call; larger M: each packed row is dequantized
+/// once into a float32 panel and multiplied with OpenBLAS.
+struct QuantizedMatmulPrimitive: Primitive {
+    let transpose: Bool
+    let groupSize: Int
+    let bits: Int
+    /// Rows of x from which the dequantize-then-GEMM path is used.
+    static let gemmThreshold = 8
+    var name: String { "quantized_matmul" }
+    func isEquivalent(to other: any Primitive) -> Bool {
+        guard let o = other as? QuantizedMatmulPrimitive else { return false }
+        return o.transpose == transpose && o.groupSize == groupSize && o.bits == bits
+    }
+
+    func evalCPU(_ inputs: [ArrayData], outputs: [OutputSpec]) throws -> [ArrayData] {
+        let spec = outputs[0]
+        let out = ArrayData(allocating: spec.shape, dtype: .float32)
+        let x = contiguousVector(inputs[0], .float32)
+        let wq = contiguousData(inputs[1])
+        let s = contiguousVector(inputs[2], .float32), b = contiguousVector(inputs[3], .float32)
+        let K = x.shape.last!, N = spec.shape.last!
+        let M = K == 0 ? out.count / max(N, 1) : x.count / K
+        if out.count == 0 { return [out] }
+        if K == 0 { memset(out.writePointer, 0, out.count * 4); return [out] }
+        let xp = UncheckedBox(x.pointer.assumingMemoryBound(to: Float.self))
+        let qp = UncheckedBox(wq.pointer.assumingMemoryBound(to: UInt32.self))
+        let sp = UncheckedBox(s.pointer.assumingMemoryBound(to: Float.self))
+        let bp = UncheckedBox(b.pointer.assumingMemoryBound(to: Float.self))
+        let yp = UncheckedBox(out.writePointer.assumingMemoryBound(to: Float.self))
+        let (g, bits) = (Int32(groupSize), Int32(bits))
+        if M >= Self.gemmThreshold {
+            // Rows of the packed matrix: N (transposed) or K.
+            let rows = transpose ? N : K, cols = transpose ? K : N
+            let panel = ArrayData(allocating: [rows, cols], dtype: .float32)
+            let pp = UncheckedBox(panel.writePointer.assumingMemoryBound(to: Float.self))
+            CPU.parallelFor(rows, work: rows * cols) { r in
+                zoo_affine_dequantize_f32(qp.value, sp.value, bp.value, pp.value + r.lowerBound * cols,
+                                          r.lowerBound, r.upperBound, cols, g, bits)
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, transpose ? CblasTrans : CblasNoTrans,
+                        Int32(M), Int32(N), Int32(K), 1, xp.value, Int32(K), pp.value, Int32(cols), 0, yp.value, Int32(N))
+            withExtendedLifetime(panel) {}
+        } else if transpose {
+            CPU.parallelFor(N, work: N * K * M) { r in
+                zoo_qmv_t(xp.value, M, K, qp.value, sp.value, bp.value, yp.value, N, r.lowerBound, r.upperBound, g, bits)
+            }
+        } else {
+            // Column blocks of whole groups.
+            let blocks = N / groupSize
+            CPU.parallelFor(blocks, work: N * K * M) { r in
+                zoo_qmv_n(xp.value, M, K, qp.value, sp.value, bp.value, yp.value, N,
+                          r.lowerBound * groupSize, r.upperBound * groupSize, g, bits)
+            }
+        }
+        withExtendedLifetime((x, wq, s, b)) {}
+        return [out]
+    }
+}

@@ -1,0 +1,123 @@
+import XCTest
+@testable import Engine
+
+/// Malformed arguments to the `Fast` and quantization ops raise `EngineError` inside
+/// `withError`, naming the op and the shapes; plus properties the fixtures cannot show.
+final class FastQuantErrorTests: XCTestCase {
+    private func expectError(_ op: String, mentions: [String], file: StaticString = #filePath, line: UInt = #line,
+                             _ body: () -> Void) {
+        do {
+            try withError { body() }
+            XCTFail("expected an error from \(op)", file: file, line: line)
+        } catch let e as EngineError {
+            XCTAssertEqual(e.op, op, file: file, line: line)
+            let text = e.localizedDescription
+            for m in mentions { XCTAssertTrue(text.contains(m), "'\(text)' does not mention \(m)", file: file, line: line) }
+        } catch {
+            XCTFail("unexpected error type \(error)", file: file, line: line)
+        }
+    }
+
+    func testFastErrors() {
+        let x = zeros([2, 8])
+        expectError("rms_norm", mentions: ["(4,)", "(2,8)"]) { _ = Fast.rmsNorm(x, weight: zeros([4]), eps: 1e-5) }
+        expectError("rms_norm", mentions: ["int32"]) { _ = Fast.rmsNorm(zeros([2, 8], dtype: .int32), weight: nil, eps: 1e-5) }
+        expectError("layer_norm", mentions: ["bias", "(3,)", "(2,8)"]) {
+            _ = Fast.layerNorm(x, weight: nil, bias: zeros([3]), eps: 1e-5)
+        }
+        expectError("rope", mentions: ["3 dimensions", "(2,8)"]) {
+            _ = Fast.rope(x, dimensions: 8, traditional: false, base: 10000, scale: 1, offset: 0)
+        }
+        expectError("rope", mentions: ["dimensions 10", "(1,2,8)"]) {
+            _ = Fast.rope(zeros([1, 2, 8]), dimensions: 10, traditional: false, base: 10000, scale: 1, offset: 0)
+        }
+        expectError("rope", mentions: ["base", "freqs"]) {
+            _ = Fast.rope(zeros([1, 2, 8]), dimensions: 8, traditional: false, base: 10000, scale: 1, offset: 0,
+                          freqs: ones([4]))
+        }
+        expectError("rope", mentions: ["freqs", "(3,)"]) {
+            _ = Fast.rope(zeros([1, 2, 8]), dimensions: 8, traditional: false, base: nil, scale: 1, offset: 0, freqs: ones([3]))
+        }
+        let q = zeros([1, 6, 2, 8]), k = zeros([1, 4, 5, 8])
+        expectError("scaled_dot_product_attention", mentions: ["(1,6,2,8)", "(1,4,5,8)"]) {
+            _ = Fast.scaledDotProductAttention(queries: q, keys: k, values: k, scale: 1)
+        }
+        expectError("scaled_dot_product_attention", mentions: ["head dimensions", "(1,2,5,4)"]) {
+            _ = Fast.scaledDotProductAttention(queries: zeros([1, 2, 2, 8]), keys: zeros([1, 2, 5, 4]), values: zeros([1, 2, 5, 4]), scale: 1)
+        }
+        expectError("scaled_dot_product_attention", mentions: ["4-D"]) {
+            _ = Fast.scaledDotProductAttention(queries: zeros([2, 8]), keys: zeros([2, 8]), values: zeros([2, 8]), scale: 1)
+        }
+        expectError("scaled_dot_product_attention", mentions: ["mask", "(3,5)", "(1,2,2,5)"]) {
+            _ = Fast.scaledDotProductAttention(queries: zeros([1, 2, 2, 8]), keys: zeros([1, 2, 5, 8]), values: zeros([1, 2, 5, 8]),
+                                               scale: 1, mask: .additive(zeros([3, 5])))
+        }
+    }
+
+    func testQuantizationErrors() {
+        let w = zeros([4, 64])
+        expectError("quantize", mentions: ["bits", "7"]) { _ = quantize(w, groupSize: 64, bits: 7) }
+        expectError("quantize", mentions: ["groupSize", "48"]) { _ = quantize(w, groupSize: 48, bits: 4) }
+        expectError("quantize", mentions: ["(4,64)", "128"]) { _ = quantize(w, groupSize: 128, bits: 4) }
+        expectError("quantize", mentions: ["2 dimensions", "(64,)"]) { _ = quantize(zeros([64]), groupSize: 64, bits: 4) }
+        let (wq, s, b) = quantize(w, groupSize: 32, bits: 4)
+        expectError("dequantize", mentions: ["(4,8)", "(4,2)", "groups of 64"]) {
+            _ = dequantize(wq, scales: s, biases: b, groupSize: 64, bits: 4)
+        }
+        expectError("dequantize", mentions: ["uint32"]) { _ = dequantize(w, scales: s, biases: b, groupSize: 32, bits: 4) }
+        expectError("quantized_matmul", mentions: ["x (3,32)", "wq (4,8)", "64"]) {
+            _ = quantizedMatmul(zeros([3, 32]), wq, scales: s, biases: b, transpose: true, groupSize: 32, bits: 4)
+        }
+        expectError("quantized_matmul", mentions: ["transpose: false", "(3,64)"]) {
+            _ = quantizedMatmul(zeros([3, 64]), wq, scales: s, biases: b, transpose: false, groupSize: 32, bits: 4)
+        }
+        expectError("quantized_matmul", mentions: ["3-bit", "wq (4,8)"]) {
+            _ = quantizedMatmul(zeros([3, 64]), wq, scales: s, biases: b, transpose: true, groupSize: 32, bits: 3)
+        }
+    }
+
+    /// quantize then dequantize stays within half a step of the input, and quantizedMatmul
+    /// equals matmul with the dequantized matrix (for the GEMV and the GEMM paths).
+    func testRoundTripAndMatmulAgree() {
+        let w = Random.normal([64, 128], key: Random.key(3))
+        for bits in [2, 3, 4, 5, 6, 8] {
+            let (wq, s, b) = quantize(w, groupSize: 64, bits: bits)
+            let d = dequantize(wq, scales: s, biases: b, groupSize: 64, bits: bits)
+            let step = s.abs().max().item(Float.self)
+            // MLX's scale makes the edge value exact; the far end may round by up to one step.
+            XCTAssertLessThanOrEqual((d - w).abs().max().item(Float.self), step * 1.0001 + 1e-6, "bits \(bits)")
+            for m in [1, 3, 20] {
+                let x = Random.normal([m, 128], key: Random.key(UInt64(m)))
+                let y = quantizedMatmul(x, wq, scales: s, biases: b, transpose: true, groupSize: 64, bits: bits)
+                let ref = matmul(x, d.T)
+                XCTAssertLessThanOrEqual((y - ref).abs().max().item(Float.self), 1e-3, "bits \(bits) m \(m)")
+                let xn = Random.normal([m, 128], key: Random.key(UInt64(m + 7)))
+                let (wq2, s2, b2) = quantize(w.T.contiguous(), groupSize: 32, bits: bits)
+                let d2 = dequantize(wq2, scales: s2, biases: b2, groupSize: 32, bits: bits)
+                let y2 = quantizedMatmul(xn, wq2, scales: s2, biases: b2, transpose: false, groupSize: 32, bits: bits)
+                XCTAssertLessThanOrEqual((y2 - matmul(xn, d2)).abs().max().item(Float.self), 1e-3, "n bits \(bits) m \(m)")
+            }
+        }
+        // empty batch
+        let (wq, s, b) = quantize(w, groupSize: 64, bits: 4)
+        let e = quantizedMatmul(zeros([0, 128]), wq, scales: s, biases: b)
+        XCTAssertEqual(e.shape, [0, 64])
+        XCTAssertEqual(e.toArray(Float.self).count, 0)
+    }
+
+    /// The fused attention equals softmax(q kᵀ · scale + mask) v composed from core ops,
+    /// including a bool mask and a key length that is not the query length.
+    func testAttentionMatchesComposition() {
+        let q = Random.normal([2, 6, 3, 16], key: Random.key(1))
+        let k = Random.normal([2, 2, 10, 16], key: Random.key(2))
+        let v = Random.normal([2, 2, 10, 16], key: Random.key(3))
+        let keep = Random.uniform([3, 10], key: Random.key(4)) .> 0.3
+        let fixedKeep = keep.updated([.ellipsis, .int(0)], with: Tensor(true))
+        let fused = Fast.scaledDotProductAttention(queries: q, keys: k, values: v, scale: 0.25, mask: .additive(fixedKeep))
+        let kr = repeated(k, count: 3, axis: 1), vr = repeated(v, count: 3, axis: 1)
+        var scores = matmul(q * 0.25, kr.swappedAxes(-1, -2))
+        scores = which(fixedKeep, scores, -Double.infinity)
+        let ref = matmul(softmax(scores, axis: -1), vr)
+        XCTAssertLessThanOrEqual((fused - ref).abs().max().item(Float.self), 1e-5)
+    }
+}

@@ -1,0 +1,475 @@
+#!/usr/bin/env python3
+# Reference data for the Engine's extended op surface (issue 3): fused `fast` ops
+# and affine quantization, written to fixtures/engine/ops_*.json.
+#
+# Pinned reference versions (tools/requirements-fixtures.txt): mlx==0.32.4, numpy==2.4.6.
+# Run from the package root:   .venv/bin/python tools/gen_ops_fixtures.py
+#
+# The file format is the one of tools/gen_engine_fixtures.py (whose encoding helpers
+# this script reuses); ops that give several outputs (quantize) use "expected_list".
+# Op names and params follow MLX for Python:
+#   rms_norm      mx.fast.rms_norm(x, weight, eps)            inputs [x] or [x, weight]
+#   layer_norm    mx.fast.layer_norm(x, weight, bias, eps)    params has_weight/has_bias say
+#                                                             which of inputs[1:] are given
+#   rope          mx.fast.rope(x, dims, traditional=, base=, scale=, offset=, freqs=)
+#                                                             inputs [x] or [x, freqs]
+#   sdpa          mx.fast.scaled_dot_product_attention(q, k, v, scale=, mask=)
+#                 params mask: "none" | "causal" | "additive" (inputs[3] is the mask)
+#   quantize      mx.quantize(w, group_size, bits) -> expected_list [wq, scales, biases] (exact)
+#   dequantize    mx.dequantize(wq, scales, biases, group_size, bits)                  (exact)
+#   quantized_matmul  mx.quantized_matmul(x, wq, scales, biases, transpose, group_size, bits)
+#
+# Toleranced cases: every result is also computed in float64 with NumPy from the
+# same inputs. The tolerance is rtol = 2 ulp of the result dtype and
+# atol = 2 * (largest |MLX - float64| seen in that case) + a floor, so any
+# implementation at least as accurate as MLX passes, and MLX itself must be within
+# that bound of the float64 reference (checked here: the script stops otherwise).
+
+import json
+import math
+import os
+import sys
+
+import numpy as np
+import mlx.core as mx
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gen_engine_fixtures import arr, enc_tensor, In, T, transpose_view, slice_view, to_numpy  # noqa: E402
+
+GENERATOR = "tools/gen_ops_fixtures.py"
+SEED = 20261126
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT_DIR = os.path.join(ROOT, "fixtures", "engine")
+EPS = {"float32": 2.0 ** -23, "float16": 2.0 ** -10, "bfloat16": 2.0 ** -7}
+
+
+class Fixture:
+    def __init__(self, filename, index):
+        self.filename = filename
+        self.rng = np.random.default_rng([SEED, index])
+        self.cases = []
+
+    def normal(self, shape, dtype="float32", scale=1.0):
+        return arr(self.rng.standard_normal(shape) * scale, dtype)
+
+    def add(self, name, op, inputs, params, expected=None, expected_list=None):
+        c = {"name": name, "op": op, "inputs": [enc_tensor(i.base, i.view) if isinstance(i, In) else enc_tensor(i)
+                                                for i in inputs],
+             "params": params}
+        if expected_list is not None:
+            c["expected_list"] = [enc_tensor(e) for e in expected_list]
+        else:
+            c["expected"] = enc_tensor(expected)
+        self.cases.append(c)
+
+    def write(self):
+        doc = {"generator": GENERATOR, "mlx": mx.__version__, "numpy": np.__version__, "cases": self.cases}
+        path = os.path.join(OUT_DIR, self.filename)
+        with open(path, "w") as fh:
+            json.dump(doc, fh, separators=(",", ":"))
+            fh.write("\n")
+        return path
+
+
+def value(i):
+    return i.value() if isinstance(i, In) else i
+
+
+def f64(a):
+    return to_numpy(a.astype(mx.float32) if a.dtype in (mx.float16, mx.bfloat16) else a).astype(np.float64)
+
+
+def tolerance(name, result, ref64, floor=1e-6):
+    """rtol/atol params for a toleranced case (see the header); checks MLX against float64."""
+    d = str(result.dtype).split(".")[-1]
+    got = f64(result)
+    err = float(np.max(np.abs(got - ref64))) if got.size else 0.0
+    scale = float(np.max(np.abs(ref64))) if got.size else 1.0
+    # MLX must itself be close to the float64 answer: a few ulp of the largest value, plus
+    # what accumulating in the input dtype costs.
+    bound = 64 * EPS[d] * max(scale, 1.0)
+    if err > bound:
+        raise SystemExit(f"{name}: MLX differs from float64 by {err} (> {bound})")
+    return {"rtol": 2 * EPS[d], "atol": max(2 * err, floor, 2 * EPS[d] * scale * 0.01)}
+
+
+# ----------------------------------------------------------------------------
+# float64 references
+
+
+def ref_rms_norm(x, w, eps):
+    r = x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + eps)
+    return r * w if w is not None else r
+
+
+def ref_layer_norm(x, w, b, eps):
+    mu = np.mean(x, axis=-1, keepdims=True)
+    var = np.mean((x - mu) ** 2, axis=-1, keepdims=True)
+    r = (x - mu) / np.sqrt(var + eps)
+    if w is not None:
+        r = r * w
+    if b is not None:
+        r = r + b
+    return r
+
+
+def ref_rope(x, dims, traditional, base, scale, offset, freqs):
+    shape = x.shape
+    T_, D = shape[-2], shape[-1]
+    half = dims // 2
+    if freqs is None:
+        inv = base ** (-np.arange(half, dtype=np.float64) / half)
+    else:
+        inv = 1.0 / freqs
+    pos = (np.arange(T_, dtype=np.float64) + offset) * scale
+    th = pos[:, None] * inv[None, :]
+    c, s = np.cos(th), np.sin(th)
+    out = x.copy()
+    if traditional:
+        x1, x2 = x[..., 0:dims:2], x[..., 1:dims:2]
+        out[..., 0:dims:2] = x1 * c - x2 * s
+        out[..., 1:dims:2] = x1 * s + x2 * c
+    else:
+        x1, x2 = x[..., :half], x[..., half:dims]
+        out[..., :half] = x1 * c - x2 * s
+        out[..., half:dims] = x1 * s + x2 * c
+    return out
+
+
+def ref_sdpa(q, k, v, scale, mask, mask_arr):
+    B, Hq, Lq, D = q.shape
+    Hk, Lk = k.shape[1], k.shape[2]
+    rep = Hq // Hk
+    k = np.repeat(k, rep, axis=1)
+    v = np.repeat(v, rep, axis=1)
+    s = (q * scale) @ np.swapaxes(k, -1, -2)
+    if mask == "causal":
+        qi = np.arange(Lq)[:, None] + (Lk - Lq)
+        ki = np.arange(Lk)[None, :]
+        s = np.where(ki <= qi, s, -np.inf)
+    elif mask == "additive":
+        s = s + mask_arr
+    s = s - np.max(s, axis=-1, keepdims=True)
+    p = np.exp(s)
+    p = p / np.sum(p, axis=-1, keepdims=True)
+    return p @ v
+
+
+def unpack(wq, bits, cols):
+    """Affine codes from MLX's packed uint32 rows: a little-endian bit stream per row."""
+    b = np.asarray(wq, dtype=np.uint32).view(np.uint8).reshape(wq.shape[:-1] + (-1,))
+    bitstream = np.unpackbits(b, axis=-1, bitorder="little")
+    bitstream = bitstream[..., : cols * bits].reshape(wq.shape[:-1] + (cols, bits))
+    return (bitstream.astype(np.int64) * (1 << np.arange(bits))).sum(-1)
+
+
+# ----------------------------------------------------------------------------
+# fast ops
+
+
+def gen_fast(F):
+    for dt in ["float32", "float16", "bfloat16"]:
+        for shape, with_w, eps in [((2, 576 if dt == "float32" else 96), True, 1e-5), ((2, 3, 33), True, 1e-6), ((5, 7), False, 1e-5),
+                                   ((1, 1, 1), True, 1e-5), ((0, 8), True, 1e-5)]:
+            x = F.normal(shape, dt)
+            w = F.normal(shape[-1:], dt) if with_w else None
+            r = mx.fast.rms_norm(x, w, eps)
+            ins = [x] + ([w] if with_w else [])
+            ref = ref_rms_norm(f64(x), f64(w) if with_w else None, eps)
+            name = f"rms_norm {dt} {list(shape)}" + ("" if with_w else " no weight")
+            F.add(name, "rms_norm", ins, {"eps": eps, **tolerance(name, r, ref)}, r)
+        # non-contiguous input
+        base = F.normal((6, 10), dt)
+        view = In(base, transpose_view([1, 0]))
+        w = F.normal((6,), dt)
+        r = mx.fast.rms_norm(view.value(), w, 1e-5)
+        name = f"rms_norm {dt} transposed"
+        F.add(name, "rms_norm", [view, w], {"eps": 1e-5, **tolerance(name, r, ref_rms_norm(f64(view.value()), f64(w), 1e-5))}, r)
+
+        for shape, hw, hb in [((3, 64), True, True), ((2, 5, 31), True, False), ((4, 9), False, True),
+                              ((4, 17), False, False), ((0, 4), True, True)]:
+            x = F.normal(shape, dt, 2.0)
+            w = F.normal(shape[-1:], dt) if hw else None
+            b = F.normal(shape[-1:], dt) if hb else None
+            r = mx.fast.layer_norm(x, w, b, 1e-5)
+            ins = [x] + ([w] if hw else []) + ([b] if hb else [])
+            ref = ref_layer_norm(f64(x), f64(w) if hw else None, f64(b) if hb else None, 1e-5)
+            name = f"layer_norm {dt} {list(shape)} w={hw} b={hb}"
+            F.add(name, "layer_norm", ins, {"eps": 1e-5, "has_weight": hw, "has_bias": hb, **tolerance(name, r, ref)}, r)
+        base = F.normal((3, 12, 2), dt)
+        view = In(base, slice_view([0, 0, 0], [3, 12, 2], [1, 1, 2]))
+        r = mx.fast.layer_norm(view.value()[..., 0] if False else view.value(), None, None, 1e-5)
+        name = f"layer_norm {dt} strided"
+        F.add(name, "layer_norm", [view], {"eps": 1e-5, "has_weight": False, "has_bias": False,
+                                         **tolerance(name, r, ref_layer_norm(f64(view.value()), None, None, 1e-5))}, r)
+
+        rope_cases = [
+            ((1, 3, 5, 64), 64, False, 10000.0, 1.0, 0, False),
+            ((1, 3, 5, 64), 64, True, 10000.0, 1.0, 7, False),
+            ((2, 3, 4, 16), 8, False, 500.0, 0.5, 3, False),
+            ((2, 3, 4, 16), 10, True, 10000.0, 2.0, 0, False),
+            ((2, 1, 1, 32), 32, False, 10000.0, 1.0, 123, False),
+            ((1, 2, 3, 12), 12, False, None, 1.0, 2, True),
+            ((1, 2, 3, 12), 8, True, None, 1.0, 5, True),
+            ((3, 6, 8), 8, False, 10000.0, 1.0, 1, False),
+            ((1, 2, 2, 3, 8), 6, False, 10000.0, 1.0, 0, False),
+        ]
+        for shape, dims, trad, base_, scale, offset, with_freqs in rope_cases:
+            x = F.normal(shape, dt)
+            freqs = arr(np.exp(F.rng.uniform(0, 6, dims // 2)), "float32") if with_freqs else None
+            r = mx.fast.rope(x, dims, traditional=trad, base=base_, scale=scale, offset=offset, freqs=freqs)
+            ref = ref_rope(f64(x), dims, trad, base_, scale, offset, f64(freqs) if with_freqs else None)
+            name = f"rope {dt} {list(shape)} dims={dims} trad={trad} base={base_} scale={scale} offset={offset}"
+            params = {"dims": dims, "traditional": trad, "base": base_, "scale": scale, "offset": offset}
+            F.add(name, "rope", [x] + ([freqs] if with_freqs else []), {**params, **tolerance(name, r, ref, 1e-5)}, r)
+        # non-contiguous: (B, L, H, D) transposed to (B, H, L, D), as attention layers do
+        base = F.normal((1, 5, 3, 16), dt)
+        view = In(base, transpose_view([0, 2, 1, 3]))
+        r = mx.fast.rope(view.value(), 16, traditional=False, base=10000.0, scale=1.0, offset=4)
+        name = f"rope {dt} transposed input"
+        F.add(name, "rope", [view], {"dims": 16, "traditional": False, "base": 10000.0, "scale": 1.0, "offset": 4,
+                                     **tolerance(name, r, ref_rope(f64(view.value()), 16, False, 10000.0, 1.0, 4, None), 1e-5)}, r)
+
+        sdpa_cases = [
+            # B, Hq, Hk, Lq, Lk, D, mask
+            (1, 9, 3, 1, 19, 32 if dt == "float32" else 8, "none"),
+            (1, 9, 3, 1, 19, 32 if dt == "float32" else 8, "causal"),
+            (1, 4, 4, 7, 7, 16, "causal"),
+            (2, 6, 2, 5, 11, 16, "causal"),
+            (2, 4, 2, 5, 11, 24, "none"),
+            (1, 2, 1, 3, 9, 8, "additive"),
+            (2, 3, 3, 4, 6, 8, "additive"),
+            (1, 2, 2, 0, 5, 8, "none"),
+        ]
+        for B, Hq, Hk, Lq, Lk, D, mask in sdpa_cases:
+            q = F.normal((B, Hq, Lq, D), dt)
+            k = F.normal((B, Hk, Lk, D), dt)
+            v = F.normal((B, Hk, Lk, D), dt)
+            scale = 1.0 / math.sqrt(D)
+            ins = [q, k, v]
+            mask_arr = None
+            if mask == "additive":
+                m = F.rng.standard_normal((Lq, Lk)) * 2
+                m[F.rng.random((Lq, Lk)) < 0.3] = -np.inf
+                m[:, 0] = 0.0
+                mask_arr = arr(m, dt)
+                ins.append(mask_arr)
+                r = mx.fast.scaled_dot_product_attention(q, k, v, scale=scale, mask=mask_arr)
+            elif mask == "causal":
+                r = mx.fast.scaled_dot_product_attention(q, k, v, scale=scale, mask="causal")
+            else:
+                r = mx.fast.scaled_dot_product_attention(q, k, v, scale=scale)
+            ref = ref_sdpa(f64(q), f64(k), f64(v), scale, mask, f64(mask_arr) if mask_arr is not None else None)
+            name = f"sdpa {dt} B={B} Hq={Hq} Hk={Hk} Lq={Lq} Lk={Lk} D={D} mask={mask}"
+            F.add(name, "sdpa", ins, {"scale": scale, "mask": mask, **tolerance(name, r, ref, 1e-5)}, r)
+        # keys/values as transposed views of (B, L, H, D)
+        kb, vb = F.normal((1, 13, 2, 16), dt), F.normal((1, 13, 2, 16), dt)
+        kv, vv = In(kb, transpose_view([0, 2, 1, 3])), In(vb, transpose_view([0, 2, 1, 3]))
+        q = F.normal((1, 4, 2, 16), dt)
+        r = mx.fast.scaled_dot_product_attention(q, kv.value(), vv.value(), scale=0.25, mask="causal")
+        ref = ref_sdpa(f64(q), f64(kv.value()), f64(vv.value()), 0.25, "causal", None)
+        name = f"sdpa {dt} transposed keys causal"
+        F.add(name, "sdpa", [q, kv, vv], {"scale": 0.25, "mask": "causal", **tolerance(name, r, ref, 1e-5)}, r)
+
+
+# ----------------------------------------------------------------------------
+# quantization
+
+
+def gen_quant(F):
+    for bits in [2, 3, 4, 5, 6, 8]:
+        for gs in [32, 64, 128]:
+            for dt in ["float32", "float16", "bfloat16"]:
+                rows = 3 if dt == "float32" else 2
+                w = F.normal((rows, 2 * gs if gs < 128 else 128), dt, 0.5)
+                if dt == "float32" and gs == 64:
+                    # rows with a zero group, a constant group and an all-negative group
+                    wn = f64(w).copy()
+                    wn[0, :gs] = 0.0
+                    wn[1, :gs] = 0.25
+                    wn[2, :gs] = -np.abs(wn[2, :gs]) - 0.1
+                    w = arr(wn, dt)
+                wq, s, b = mx.quantize(w, group_size=gs, bits=bits)
+                name = f"quantize {dt} bits={bits} group={gs} {list(w.shape)}"
+                F.add(name, "quantize", [w], {"group_size": gs, "bits": bits}, expected_list=[wq, s, b])
+                d = mx.dequantize(wq, s, b, group_size=gs, bits=bits)
+                # cross-check the layout: a little-endian bit stream of codes per row
+                codes = unpack(to_numpy(wq), bits, w.shape[-1])
+                dn = f64(s).repeat(gs, axis=-1) * codes + f64(b).repeat(gs, axis=-1)
+                assert np.allclose(dn, f64(d), rtol=4 * EPS[dt], atol=4 * EPS[dt] * np.abs(f64(b)).max()), name
+                F.add(f"dequantize {dt} bits={bits} group={gs}", "dequantize", [wq, s, b],
+                      {"group_size": gs, "bits": bits}, d)
+    # a batched weight
+    w = F.normal((2, 3, 64), "float32")
+    wq, s, b = mx.quantize(w, group_size=32, bits=4)
+    F.add("quantize float32 batched [2,3,64]", "quantize", [w], {"group_size": 32, "bits": 4}, expected_list=[wq, s, b])
+
+    # quantized_matmul
+    qmm_cases = [
+        # M, K, N, transpose, bits, gs, dtype, batch
+        (1, 64, 32, True, 4, 64, "float32", None),
+        (3, 128, 40, True, 4, 32, "float32", None),
+        (5, 256, 24, True, 8, 64, "float32", None),
+        (2, 128, 16, True, 2, 128, "float32", None),
+        (2, 96, 8, True, 3, 32, "float32", None),
+        (2, 160, 8, True, 5, 32, "float32", None),
+        (4, 192, 12, True, 6, 64, "float32", None),
+        (1, 576, 48, True, 4, 64, "float32", None),
+        (7, 64, 96, False, 4, 32, "float32", None),
+        (3, 40, 128, False, 8, 128, "float32", None),
+        (2, 16, 64, False, 3, 64, "float32", None),
+        (2, 24, 64, False, 6, 32, "float32", None),
+        (2, 64, 32, True, 4, 64, "float16", None),
+        (2, 64, 32, True, 8, 32, "bfloat16", None),
+        (3, 32, 64, False, 4, 64, "float16", None),
+        (3, 64, 16, True, 4, 32, "float32", (2,)),
+        # from 8 rows Zoo dequantizes once into a panel and multiplies with BLAS
+        (9, 64, 40, True, 4, 32, "float32", None),
+        (16, 128, 32, True, 8, 64, "float32", None),
+        (12, 64, 64, False, 4, 64, "float32", None),
+        (10, 96, 32, True, 3, 32, "float16", None),
+        (4, 64, 16, True, 4, 64, "float32", (3,)),
+    ]
+    for M, K, N, tr, bits, gs, dt, batch in qmm_cases:
+        wshape = (N, K) if tr else (K, N)
+        w = F.normal(wshape, dt, 0.5)
+        wq, s, b = mx.quantize(w, group_size=gs, bits=bits)
+        xshape = (batch or ()) + (M, K)
+        x = F.normal(xshape, dt)
+        r = mx.quantized_matmul(x, wq, s, b, transpose=tr, group_size=gs, bits=bits)
+        wd = f64(mx.dequantize(wq, s, b, group_size=gs, bits=bits))
+        ref = f64(x) @ (wd.T if tr else wd)
+        name = f"quantized_matmul {dt} x={list(xshape)} w={list(wshape)} transpose={tr} bits={bits} group={gs}"
+        F.add(name, "quantized_matmul", [x, wq, s, b],
+              {"transpose": tr, "group_size": gs, "bits": bits, **tolerance(name, r, ref, 1e-5)}, r)
+    # a transposed (non-contiguous) activation
+    base = F.normal((64, 3), "float32")
+    xv = In(base, transpose_view([1, 0]))
+    w = F.normal((16, 64), "float32")
+    wq, s, b = mx.quantize(w, group_size=64, bits=4)
+    r = mx.quantized_matmul(xv.value(), wq, s, b, transpose=True, group_size=64, bits=4)
+    ref = f64(xv.value()) @ f64(mx.dequantize(wq, s, b, group_size=64, bits=4)).T
+    name = "quantized_matmul float32 transposed x"
+    F.add(name, "quantized_matmul", [xv, wq, s, b], {"transpose": True, "group_size": 64, "bits": 4,
+                                                     **tolerance(name, r, ref, 1e-5)}, r)
+
+
+# ----------------------------------------------------------------------------
+# sorting, selection, scans
+
+
+def sort_input(F, dt, shape):
+    if dt == "bool":
+        return arr(F.rng.random(shape) < 0.5, dt)
+    if dt in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"):
+        lo = 0 if dt.startswith("u") else -50
+        return arr(F.rng.integers(lo, 50, shape), dt)   # many duplicates: stability shows
+    v = np.round(F.rng.standard_normal(shape) * 4, 1)   # duplicates too
+    return arr(v, dt)
+
+
+def gen_sort(F):
+    # partition/argpartition/topk: MLX leaves the order around kth (and of the top k)
+    # unspecified, so the Swift test compares as "compare" says: "partition" = the kth element
+    # and the multisets on each side; "topk" = the multiset of the k values.
+    dts = ["float32", "float16", "bfloat16", "float64", "int32", "int8", "uint8", "uint32", "int64", "bool"]
+    for dt in dts:
+        for shape, axis in [((17,), -1), ((3, 11), -1), ((4, 7), 0), ((2, 3, 5), 1)]:
+            x = sort_input(F, dt, shape)
+            F.add(f"sort {dt} {list(shape)} axis={axis}", "sort", [x], {"axis": axis}, mx.sort(x, axis=axis))
+            F.add(f"argsort {dt} {list(shape)} axis={axis}", "argsort", [x], {"axis": axis}, mx.argsort(x, axis=axis))
+    x = arr([3.0, np.nan, 1.0, -0.0, 0.0, np.inf, -np.inf, np.nan, 2.0, -1.0], "float32")
+    F.add("sort float32 nan inf signed zeros", "sort", [x], {"axis": 0}, mx.sort(x))
+    F.add("argsort float32 nan inf", "argsort", [x], {"axis": 0}, mx.argsort(x))
+    x = sort_input(F, "float32", (3, 4))
+    F.add("sort float32 axis=None", "sort", [x], {"axis": None}, mx.sort(x, axis=None))
+    F.add("argsort float32 axis=None", "argsort", [x], {"axis": None}, mx.argsort(x, axis=None))
+    base = sort_input(F, "float32", (6, 9))
+    for view in [transpose_view([1, 0]), slice_view([1, 0], [6, 9], [2, 3])]:
+        v = In(base, view)
+        F.add(f"sort float32 {view['kind']} view", "sort", [v], {"axis": -1}, mx.sort(v.value(), axis=-1))
+        F.add(f"argsort float32 {view['kind']} view", "argsort", [v], {"axis": 0}, mx.argsort(v.value(), axis=0))
+    e = arr(np.zeros((0, 3)), "float32")
+    F.add("sort float32 empty", "sort", [e], {"axis": 0}, mx.sort(e, axis=0))
+    F.add("argsort float32 empty", "argsort", [e], {"axis": -1}, mx.argsort(e, axis=-1))
+    big = arr(F.rng.standard_normal(3000), "float32")
+    F.add("argsort float32 3000", "argsort", [big], {"axis": 0}, mx.argsort(big))
+
+    for dt in ["float32", "float16", "int32", "uint8"]:
+        for shape, kth, axis in [((13,), 4, -1), ((3, 10), -2, -1), ((6, 5), 0, 0), ((2, 4, 7), 6, 2)]:
+            x = sort_input(F, dt, shape)
+            F.add(f"partition {dt} {list(shape)} kth={kth} axis={axis}", "partition", [x],
+                  {"kth": kth, "axis": axis, "compare": "partition"}, mx.partition(x, kth, axis=axis))
+            F.add(f"argpartition {dt} {list(shape)} kth={kth} axis={axis}", "argpartition", [x],
+                  {"kth": kth, "axis": axis, "compare": "partition"}, mx.argpartition(x, kth, axis=axis))
+        for shape, k, axis in [((13,), 3, -1), ((3, 10), 10, -1), ((6, 5), 2, 0), ((2, 4, 7), 1, 1)]:
+            x = sort_input(F, dt, shape)
+            F.add(f"topk {dt} {list(shape)} k={k} axis={axis}", "topk", [x], {"k": k, "axis": axis, "compare": "topk"},
+                  mx.topk(x, k, axis=axis))
+
+    scans = ["cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"]
+    for op in scans:
+        for dt in ["float32", "float16", "bfloat16", "float64", "int32", "int8", "uint8", "bool", "int64"]:
+            if op == "cumprod" and dt in ("float16", "bfloat16"):
+                shape = (3, 6)
+            else:
+                shape = (3, 9)
+            if dt == "bool":
+                x = arr(F.rng.random(shape) < 0.5, dt)
+            elif dt in ("int32", "int8", "int64"):
+                x = arr(F.rng.integers(-3 if op == "cumprod" else -40, 4 if op == "cumprod" else 40, shape), dt)
+            elif dt == "uint8":
+                x = arr(F.rng.integers(0, 4 if op == "cumprod" else 60, shape), dt)
+            else:
+                x = arr(F.rng.standard_normal(shape) * (1.5 if op == "cumprod" else 3), dt)
+            for axis, rev, inc in [(1, False, True), (0, True, True), (-1, False, False), (1, True, False)]:
+                if not inc and dt == "int64" and op in ("cummax", "cummin"):
+                    continue  # the identity (int64 min/max) does not fit the fixture format
+                r = getattr(mx, op)(x, axis=axis, reverse=rev, inclusive=inc)
+                params = {"axis": axis, "reverse": rev, "inclusive": inc}
+                name = f"{op} {dt} axis={axis} reverse={rev} inclusive={inc}"
+                dname = str(r.dtype).split(".")[-1]
+                if dname in ("float32", "float16", "bfloat16", "float64") and op not in ("cummax", "cummin"):
+                    # MLX's float64 exp/log (so logcumsumexp) are float32-accurate
+                    f64tol = 2e-6 if op == "logcumsumexp" else 1e-12
+                    tol = {"float32": 1e-5, "float16": 2e-3, "bfloat16": 2e-2, "float64": f64tol}[dname]
+                    params.update({"rtol": tol, "atol": tol})
+                F.add(name, op, [x], params, r)
+    x = arr(F.rng.standard_normal((2, 3, 4)), "float32")
+    F.add("cumsum float32 axis=None", "cumsum", [x], {"axis": None, "reverse": False, "inclusive": True,
+                                                       "rtol": 1e-5, "atol": 1e-5}, mx.cumsum(x))
+    base = arr(F.rng.standard_normal((5, 8)), "float32")
+    v = In(base, transpose_view([1, 0]))
+    F.add("cumsum float32 transposed", "cumsum", [v], {"axis": 1, "reverse": False, "inclusive": True,
+                                                        "rtol": 1e-5, "atol": 1e-5}, mx.cumsum(v.value(), axis=1))
+    F.add("logcumsumexp float32 transposed reverse", "logcumsumexp", [v],
+          {"axis": 0, "reverse": True, "inclusive": True, "rtol": 1e-5, "atol": 1e-5},
+          mx.logcumsumexp(v.value(), axis=0, reverse=True))
+    x = arr([-np.inf, -np.inf, 1.0, -np.inf, 3.0], "float32")
+    F.add("logcumsumexp float32 -inf", "logcumsumexp", [x], {"axis": 0, "reverse": False, "inclusive": True,
+                                                              "rtol": 1e-6, "atol": 1e-6}, mx.logcumsumexp(x, axis=0))
+    e = arr(np.zeros((2, 0)), "float32")
+    F.add("cumsum float32 empty", "cumsum", [e], {"axis": 1, "reverse": False, "inclusive": True}, mx.cumsum(e, axis=1))
+
+
+FILES = [("ops_fast.json", gen_fast), ("ops_quant.json", gen_quant), ("ops_sort.json", gen_sort)]
+
+
+def main():
+    if mx.__version__ != "0.32.4" or np.__version__ != "2.4.6":
+        print(f"warning: pinned mlx==0.32.4 numpy==2.4.6, found mlx=={mx.__version__} numpy=={np.__version__}",
+              file=sys.stderr)
+    mx.set_default_device(mx.cpu)
+    os.makedirs(OUT_DIR, exist_ok=True)
+    only = sys.argv[1:]
+    for index, (filename, gen) in enumerate(FILES):
+        if only and filename not in only:
+            continue
+        F = Fixture(filename, index + 1)
+        gen(F)
+        path = F.write()
+        print(f"{os.path.relpath(path, ROOT)}: {len(F.cases)} cases, {os.path.getsize(path) / 1024:.0f} KiB")
+
+
+if __name__ == "__main__":
+    main()
