@@ -315,6 +315,59 @@ def cross_check_smollm2(corpus, golden_ids):
     return report
 
 
+def write_llama_gguf(spm_path, dest):
+    """A vocabulary-only GGUF of type `llama` (SentencePiece scores and token types) made from
+    the trained SentencePiece BPE model; llama.cpp is its reference."""
+    import gguf
+    sp = spm.SentencePieceProcessor(model_file=spm_path)
+    tokens, scores, types = [], [], []
+    for i in range(sp.get_piece_size()):
+        piece = sp.id_to_piece(i)
+        tokens.append(piece)
+        scores.append(sp.get_score(i))
+        if sp.is_unknown(i):
+            types.append(2)
+        elif sp.is_control(i):
+            types.append(3)
+        elif sp.is_byte(i):
+            types.append(6)
+        elif piece == "<tool>":
+            types.append(4)  # user-defined symbol
+        else:
+            types.append(1)
+    w = gguf.GGUFWriter(dest, arch="llama")
+    w.add_context_length(256)
+    w.add_embedding_length(64)
+    w.add_block_count(1)
+    w.add_feed_forward_length(128)
+    w.add_head_count(2)
+    w.add_head_count_kv(2)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_tokenizer_model("llama")
+    w.add_token_list(tokens)
+    w.add_token_scores(scores)
+    w.add_token_types(types)
+    w.add_bos_token_id(sp.bos_id())
+    w.add_eos_token_id(sp.eos_id())
+    w.add_unk_token_id(sp.unk_id())
+    w.add_add_bos_token(True)
+    w.add_add_eos_token(False)
+    w.add_add_space_prefix(True)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def golden_for_llama_gguf(path, corpus):
+    import llama_cpp
+    llm = llama_cpp.Llama(model_path=path, vocab_only=True, verbose=False)
+    ids = [llm.tokenize(line.encode("utf-8"), add_bos=True, special=True) for line in corpus]
+    plain = [llm.tokenize(line.encode("utf-8"), add_bos=False, special=True) for line in corpus]
+    return {"name": "llama-gguf", "source": os.path.relpath(path, ROOT), "llama_cpp_version": llama_cpp.__version__,
+            "ids": ids, "ids_no_special": [p if p != i else None for p, i in zip(plain, ids)]}
+
+
 # ---------------------------------------------------------------- golden ids
 
 def golden_for(tok, corpus, name, source):
@@ -545,6 +598,14 @@ def main():
     for name, path in train_sentencepiece(text_file).items():
         write_json(os.path.join(OUT, "golden", f"{name}.json"), golden_for_spm(path, corpus, name))
         print("trained", name)
+
+    try:
+        gguf_path = os.path.join(OUT, "trained", "spm-bpe-llama.gguf")
+        write_llama_gguf(os.path.join(OUT, "trained", "spm-bpe.model"), gguf_path)
+        write_json(os.path.join(OUT, "golden", "llama-gguf.json"), golden_for_llama_gguf(gguf_path, corpus))
+        print("llama gguf written")
+    except ImportError as e:
+        print("llama-cpp-python missing, llama GGUF golden skipped:", e)
 
     minilm = Tokenizer.from_file(os.path.join(MINILM, "tokenizer.json"))
     write_json(os.path.join(OUT, "golden", "minilm.json"), golden_for(minilm, corpus, "minilm", "models/all-minilm-l6-v2/tokenizer.json"))

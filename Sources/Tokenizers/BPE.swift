@@ -19,7 +19,7 @@ struct BPEModel: TokenModel {
     let scalarIds: [UInt32: Int32]
     /// Ids of `<0xXX>` tokens (-1 when absent).
     let byteIds: [Int32]
-    let cache = LockedCache<String, [Int]>(capacity: 100_000)
+    let cache = LockedCache<ExactString, [Int]>(capacity: 100_000)
 
     init(json: JSONValue) throws {
         let place = "model BPE"
@@ -70,7 +70,7 @@ struct BPEModel: TokenModel {
         self.byteFallback = byteFallback
         self.ignoreMerges = ignoreMerges
         var scalarIds: [UInt32: Int32] = [:]
-        for (t, id) in vocab.ids {
+        for (id, t) in vocab.tokens.enumerated() where vocab.ids[t] == id {
             let s = t.unicodeScalars
             if s.count == 1 { scalarIds[s.first!.value] = Int32(id) }
         }
@@ -84,8 +84,8 @@ struct BPEModel: TokenModel {
 
     func tokenize(_ word: [Unicode.Scalar]) -> [Int] {
         if word.isEmpty { return [] }
-        let key = word.string
-        if ignoreMerges, let id = vocab.ids[key] { return [id] }
+        let key = ExactString(word.string)
+        if ignoreMerges, let id = vocab.ids[key.value] { return [id] }
         if word.count < 256, let hit = cache.get(key) { return hit }
         let result = mergeWord(initialSymbols(word))
         if word.count < 256 { cache.set(key, result) }

@@ -12,7 +12,7 @@ public struct HFTokenizer: Tokenizer {
     let rawMatcher: AddedTokenMatcher
     let normalizedMatcher: AddedTokenMatcher
     let addedById: [Int: AddedToken]
-    let addedByContent: [String: Int]
+    let addedByContent: ExactMap<Int>
     let specialIds: Set<Int>
     public let chatTemplate: String?
     let compiledTemplate: ChatTemplate?
@@ -35,7 +35,7 @@ public struct HFTokenizer: Tokenizer {
             normalizer?.normalize(Array($0.content.unicodeScalars)).string ?? $0.content
         })
         var byId: [Int: AddedToken] = [:]
-        var byContent: [String: Int] = [:]
+        var byContent = ExactMap<Int>()
         for t in addedTokens { byId[t.id] = t; byContent[t.content] = t.id }
         addedById = byId
         addedByContent = byContent

@@ -50,7 +50,7 @@ public enum JSONValue: Sendable, Equatable {
 public struct JSONObject: Sendable, Equatable {
     public private(set) var keys: [String] = []
     public private(set) var values: [JSONValue] = []
-    private var index: [String: Int] = [:]
+    private var index = ExactMap<Int>()
     public init() {}
     public init(_ pairs: [(String, JSONValue)]) { for (k, v) in pairs { self[k] = v } }
     public subscript(key: String) -> JSONValue? {
@@ -59,7 +59,8 @@ public struct JSONObject: Sendable, Equatable {
             if let i = index[key] {
                 if let v = newValue { values[i] = v } else {
                     keys.remove(at: i); values.remove(at: i)
-                    index = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, $0) })
+                    index = ExactMap<Int>()
+                    for (i, k) in keys.enumerated() { index[k] = i }
                 }
             } else if let v = newValue {
                 index[key] = keys.count; keys.append(key); values.append(v)

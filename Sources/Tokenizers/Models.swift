@@ -11,11 +11,11 @@ protocol TokenModel: Sendable {
 /// id <-> token tables shared by the models.
 struct Vocabulary: Sendable {
     let tokens: [String]
-    let ids: [String: Int]
+    let ids: ExactMap<Int>
 
     init(tokens: [String]) {
         self.tokens = tokens
-        var ids: [String: Int] = [:]
+        var ids = ExactMap<Int>()
         ids.reserveCapacity(tokens.count)
         for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = i }
         self.ids = ids
@@ -31,7 +31,7 @@ struct Vocabulary: Sendable {
             pairs.append((k, id)); maxId = max(maxId, id)
         }
         var tokens = [String](repeating: "", count: maxId + 1)
-        var ids: [String: Int] = [:]
+        var ids = ExactMap<Int>()
         ids.reserveCapacity(pairs.count)
         for (k, id) in pairs { tokens[id] = k; ids[k] = id }
         self.tokens = tokens

@@ -46,7 +46,7 @@ func lowercased(_ text: [Unicode.Scalar]) -> [Unicode.Scalar] {
 
 /// Removes combining marks (meant to follow NFD).
 struct StripAccentsNormalizer: Normalizer {
-    func normalize(_ text: [Unicode.Scalar]) -> [Unicode.Scalar] { text.filter { !$0.isNonspacingMark } }
+    func normalize(_ text: [Unicode.Scalar]) -> [Unicode.Scalar] { text.filter { !$0.isMark } }
 }
 
 extension Unicode.Scalar {
@@ -116,6 +116,8 @@ func isBertWhitespace(_ c: Unicode.Scalar) -> Bool {
 
 func isBertControl(_ c: Unicode.Scalar) -> Bool {
     if c == "\t" || c == "\n" || c == "\r" { return false }
+    // The reference's category tables do not count noncharacters (U+FDD0…, U+xFFFE/F) as Cn.
+    if c.properties.isNoncharacterCodePoint { return false }
     switch c.properties.generalCategory {
     case .control, .format, .unassigned, .privateUse, .surrogate: return true
     default: return false

@@ -174,3 +174,30 @@ extension ArraySlice where Element == Unicode.Scalar {
         return String(v)
     }
 }
+
+/// A String compared and hashed byte for byte. Swift's `String ==` uses canonical equivalence
+/// ("é" == "e\u{301}"), but vocabularies hold both spellings as different tokens.
+struct ExactString: Hashable, Sendable {
+    let value: String
+    init(_ value: String) { self.value = value }
+    static func == (a: ExactString, b: ExactString) -> Bool {
+        var x = a.value, y = b.value
+        return x.withUTF8 { p in y.withUTF8 { q in p.count == q.count && (p.count == 0 || memcmp(p.baseAddress!, q.baseAddress!, p.count) == 0) } }
+    }
+    func hash(into hasher: inout Hasher) {
+        var v = value
+        v.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
+}
+
+/// Dictionary keyed by exact strings.
+struct ExactMap<Value: Sendable>: Sendable {
+    private(set) var storage: [ExactString: Value] = [:]
+    init() {}
+    subscript(key: String) -> Value? {
+        get { storage[ExactString(key)] }
+        set { storage[ExactString(key)] = newValue }
+    }
+    mutating func reserveCapacity(_ n: Int) { storage.reserveCapacity(n) }
+    var count: Int { storage.count }
+}

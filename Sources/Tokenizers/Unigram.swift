@@ -10,7 +10,7 @@ struct UnigramModel: TokenModel {
     /// First scalar -> candidate pieces (scalars, id), longest first is not required.
     let trie: PieceTrie
     let byteIds: [Int]
-    let cache = LockedCache<String, [Int]>(capacity: 100_000)
+    let cache = LockedCache<ExactString, [Int]>(capacity: 100_000)
 
     init(json: JSONValue) throws {
         let place = "model Unigram"
@@ -50,7 +50,7 @@ struct UnigramModel: TokenModel {
 
     func tokenize(_ word: [Unicode.Scalar]) -> [Int] {
         if word.isEmpty { return [] }
-        let key = word.string
+        let key = ExactString(word.string)
         if word.count < 256, let hit = cache.get(key) { return hit }
         let result = viterbi(word)
         if word.count < 256 { cache.set(key, result) }
