@@ -148,9 +148,10 @@ public enum GGUFTokenizer {
         let bos = try tokenId("tokenizer.ggml.bos_token_id")
         let eos = try tokenId("tokenizer.ggml.eos_token_id")
         let template = meta["tokenizer.chat_template"]?.string
-        // Control (3) and user-defined (4) tokens are matched in text before the model runs.
-        let added = tokens.indices.filter { types[$0] == 3 || types[$0] == 4 }.map {
-            AddedToken(content: tokens[$0], id: $0, special: types[$0] == 3, normalized: false)
+        // Unknown (2), control (3) and user-defined (4) tokens are matched in text before the model
+        // runs, as llama.cpp does when parsing special tokens.
+        let added = tokens.indices.filter { types[$0] == 2 || types[$0] == 3 || types[$0] == 4 }.map {
+            AddedToken(content: tokens[$0], id: $0, special: types[$0] != 4, normalized: false)
         }
         switch model {
         case "gpt2":

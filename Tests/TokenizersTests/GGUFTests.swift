@@ -17,7 +17,7 @@ final class GGUFTests: XCTestCase {
             if let plain = golden.idsNoSpecial[i], tok.encode(text, addSpecialTokens: false) != plain { bad = true }
             if bad {
                 mismatches += 1
-                if mismatches <= 6 { print("[\(golden.name)] line \(i) \"\(escaped(text))\"\n  want \(golden.ids[i].prefix(40))\n  got  \(got.prefix(40))") }
+                if mismatches <= 6 { let d = zip(got, golden.ids[i]).prefix { $0 == $1 }.count; print("[\(golden.name)] line \(i) \"\(escaped(text))\" first difference at \(d)\n  want \(golden.ids[i].dropFirst(max(0, d - 3)).prefix(20))\n  got  \(got.dropFirst(max(0, d - 3)).prefix(20))") }
             }
         }
         print("[\(golden.name)] \(Golden.corpus.count) lines: \(mismatches) encode mismatches")
