@@ -38,6 +38,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "ZooBench", dependencies: ["Engine"], path: "bench/ZooBench"),
+        .executableTarget(name: "TokenizersBench", dependencies: ["Tokenizers"], path: "bench/TokenizersBench"),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
         // FormatsTests, TokenizersTests and ZooTests arrive with the issues that fill those modules.
