@@ -28,14 +28,19 @@ let package = Package(
                 cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast", "-fno-math-errno"])]),
         .target(name: "Engine", dependencies: ["CBLAS", "CVulkan", "CShaderc", "CKernels"]),
         .target(name: "Formats", dependencies: ["Engine", "CZip"]),
-        .target(name: "Tokenizers"),
+        // C ABI over libsentencepiece (C++), so C++ interop stays out of every Swift target.
+        .target(name: "CSentencePiece", cxxSettings: [.unsafeFlags(["-std=c++17"])],
+                linkerSettings: [.linkedLibrary("sentencepiece")]),
+        .target(name: "Tokenizers", dependencies: ["CSentencePiece"]),
         .target(name: "Zoo", dependencies: ["Engine", "Formats", "Tokenizers"]),
         .executableTarget(name: "ZooCLI", dependencies: [
-            "Zoo", "Engine", "Formats",
+            "Zoo", "Engine", "Formats", "Tokenizers",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "ZooBench", dependencies: ["Engine", "Formats"], path: "bench/ZooBench"),
+        .executableTarget(name: "TokenizersBench", dependencies: ["Tokenizers"], path: "bench/TokenizersBench"),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Engine"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
     ]
 )

@@ -1,12 +1,13 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Tokenizers
 
 struct ZooCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "zoo",
         abstract: "Zoo: a machine-learning stack in Swift.",
-        subcommands: [Demo.self, Devices.self, Convert.self, Inspect.self])
+        subcommands: [Demo.self, Devices.self, Convert.self, Inspect.self, Tokenize.self])
 }
 
 /// Builds a small graph, evaluates it on the CPU and (when present) the Vulkan GPU,
@@ -56,6 +57,34 @@ struct Devices: ParsableCommand {
     func run() {
         print("cpu: \(Device.cpu.info)")
         print("gpu: \(Device.gpu.isAvailable ? Device.gpu.info : "not available (no Vulkan device)")")
+    }
+}
+
+/// Encodes text with any tokenizer Zoo reads and prints ids and token pieces.
+struct Tokenize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Tokenize text with a tokenizer folder (tokenizer.json, *.model) or a .gguf file.")
+
+    @Argument(help: "A folder with tokenizer.json or a SentencePiece .model, or a tokenizer.json/.model/.gguf file.")
+    var path: String
+    @Argument(help: "The text to encode.") var text: String
+    @Flag(help: "Print JSON: ids, tokens and the decoded text.") var json = false
+    @Flag(help: "Do not add special tokens (BOS, [CLS], …).") var noSpecialTokens = false
+
+    func run() throws {
+        let tokenizer = try Tokenizers.load(from: URL(fileURLWithPath: path))
+        let ids = tokenizer.encode(text, addSpecialTokens: !noSpecialTokens)
+        let pieces = ids.map { tokenizer.token(for: $0) ?? "" }
+        let decoded = tokenizer.decode(ids)
+        if json {
+            let object: [String: Any] = ["ids": ids, "tokens": pieces, "decoded": decoded, "count": ids.count]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print("\(ids.count) tokens")
+            for (id, piece) in zip(ids, pieces) { print("\(id)\t\(piece.debugDescription)") }
+            print("decoded: \(decoded.debugDescription)")
+        }
     }
 }
 
