@@ -1,0 +1,98 @@
+import Engine
+import Formats
+import Foundation
+
+/// Named weights from a GGUF file or a safetensors checkpoint, under GGUF's tensor names
+/// (`blk.N.attn_q.weight` …; Hugging Face names are mapped with `TensorNames`). Quantized
+/// matrices come back as `Linear`s that stay quantized.
+public final class WeightStore: @unchecked Sendable {
+    public enum Source { case gguf(GGUFFile), safetensors(SafeTensorsCheckpoint, quantization: [String: Any]?) }
+    public let source: Source
+    public let path: String
+    /// GGUF name → name in the file.
+    private var names: [String: String] = [:]
+    /// Whether Q/K rows are in GGUF's interleaved rotary order (GGUF files) or Hugging Face's.
+    public let interleavedRotary: Bool
+
+    public init(gguf: GGUFFile) {
+        source = .gguf(gguf)
+        path = gguf.path
+        for t in gguf.tensorInfos { names[t.name] = t.name }
+        interleavedRotary = true
+    }
+
+    public init(safetensors url: URL, family: TensorNames.Family) throws {
+        let ck = try SafeTensorsCheckpoint(url: url)
+        var quant = ck.metadata["quantization"].flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let dir = (try? url.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) == true ? url : url.deletingLastPathComponent()
+        if quant == nil, let d = try? Data(contentsOf: dir.appendingPathComponent("config.json")),
+           let cfg = try? JSONSerialization.jsonObject(with: d) as? [String: Any] {
+            quant = cfg["quantization"] as? [String: Any]
+        }
+        source = .safetensors(ck, quantization: quant)
+        path = url.path
+        for n in ck.names {
+            if let g = TensorNames.ggufName(hf: n, family: family) { names[g] = n } else { names[n] = n }
+        }
+        interleavedRotary = false
+    }
+
+    public func contains(_ name: String) -> Bool { names[name] != nil }
+
+    /// A tensor as float32 (dequantized when stored in blocks).
+    public func tensor(_ name: String, shape: [Int]? = nil) throws -> Tensor {
+        guard let stored = names[name] else { throw ZooError.missingTensor(name, in: path) }
+        let t: Tensor
+        switch source {
+        case let .gguf(f): t = try f.tensor(named: stored).asType(.float32)
+        case let .safetensors(ck, _): t = try ck.tensor(named: stored).asType(.float32)
+        }
+        if let shape, t.shape != shape { throw ZooError.tensorShape(name, expected: shape, actual: t.shape) }
+        return t
+    }
+
+    public func optionalTensor(_ name: String, shape: [Int]? = nil) throws -> Tensor? {
+        contains(name) ? try tensor(name, shape: shape) : nil
+    }
+
+    /// A weight matrix [outputs, inputs] (+ optional bias `<prefix>.bias`).
+    public func linear(_ prefix: String, outputs: Int, inputs: Int) throws -> Linear {
+        let weightName = prefix + ".weight"
+        let bias = try optionalTensor(prefix + ".bias", shape: [outputs])
+        guard let stored = names[weightName] else { throw ZooError.missingTensor(weightName, in: path) }
+        switch source {
+        case let .gguf(f):
+            let info = f.info(named: stored)!
+            guard info.shape == [outputs, inputs] else { throw ZooError.tensorShape(weightName, expected: [outputs, inputs], actual: info.shape) }
+            if [.q4_0, .q4_1, .q8_0].contains(info.type) {
+                let q = try f.withRawBytes(info) { try MLXAffine.fromGGML(info.type, $0, rows: outputs, columns: inputs) }
+                return Linear(.affine(wq: Tensor(q.words, shape: [outputs, q.wordsPerRow]),
+                                      scales: Tensor(q.scales, shape: [outputs, q.groupsPerRow]),
+                                      biases: Tensor(q.biases, shape: [outputs, q.groupsPerRow]),
+                                      groupSize: q.groupSize, bits: q.bits), bias: bias)
+            }
+            // Other block types are dequantized once (K-quants have no exact affine form).
+            return Linear(.dense(try f.tensor(named: stored).asType(.float32)), bias: bias)
+        case let .safetensors(ck, quant):
+            let base = String(stored.dropLast(".weight".count))
+            if ck.names.contains(base + ".scales") {
+                var gs = quant?["group_size"] as? Int ?? 64, bits = quant?["bits"] as? Int ?? 4
+                if let m = quant?[base] as? [String: Any] { gs = m["group_size"] as? Int ?? gs; bits = m["bits"] as? Int ?? bits }
+                let wq = try ck.tensor(named: stored)
+                guard wq.shape == [outputs, inputs * bits / 32] else {
+                    throw ZooError.tensorShape(weightName, expected: [outputs, inputs * bits / 32], actual: wq.shape)
+                }
+                let s = try ck.tensor(named: base + ".scales").asType(.float32), b = try ck.tensor(named: base + ".biases").asType(.float32)
+                guard s.shape == [outputs, inputs / gs] else { throw ZooError.tensorShape(base + ".scales", expected: [outputs, inputs / gs], actual: s.shape) }
+                return Linear(.affine(wq: wq, scales: s, biases: b, groupSize: gs, bits: bits), bias: bias)
+            }
+            return Linear(.dense(try tensor(weightName, shape: [outputs, inputs])), bias: bias)
+        }
+    }
+
+    /// GGUF metadata (empty for safetensors).
+    public var metadata: [String: GGUFValue] {
+        if case let .gguf(f) = source { return f.metadata }
+        return [:]
+    }
+}
