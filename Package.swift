@@ -13,6 +13,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
@@ -32,7 +33,8 @@ let package = Package(
         .target(name: "CSentencePiece", cxxSettings: [.unsafeFlags(["-std=c++17"])],
                 linkerSettings: [.linkedLibrary("sentencepiece")]),
         .target(name: "Tokenizers", dependencies: ["CSentencePiece"]),
-        .target(name: "Zoo", dependencies: ["Engine", "Formats", "Tokenizers"]),
+        .target(name: "Zoo", dependencies: ["Engine", "Formats", "Tokenizers", "CZip",
+                                      .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "ZooCLI", dependencies: [
             "Zoo", "Engine", "Formats", "Tokenizers",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

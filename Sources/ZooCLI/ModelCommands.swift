@@ -1,0 +1,106 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Tokenizers
+import Zoo
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the models Zoo knows by name (model cards).")
+    func run() {
+        for c in ModelRegistry.cards() {
+            let size = c.files.reduce(0) { $0 + $1.size }
+            print("\(c.name.padding(toLength: 26, withPad: " ", startingAt: 0)) \(c.architecture.padding(toLength: 7, withPad: " ", startingAt: 0)) \(formatBytes(size).padding(toLength: 10, withPad: " ", startingAt: 0)) \(c.license)")
+        }
+    }
+}
+
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show a model card and where its files are.")
+    @Argument(help: "Model name") var name: String
+    func run() throws {
+        let c: ModelCard
+        do { c = try ModelRegistry.card(named: name) } catch { throw CLIError(error.localizedDescription) }
+        print("\(c.name) (\(c.architecture), \(c.license))\n\(c.description)\n")
+        for s in c.sources {
+            print("source: \(s.type) \(s.package.map { "\($0)==\(s.version ?? "?")" } ?? s.repository ?? "")\(s.revision.map { "@\($0)" } ?? "")")
+        }
+        print("cache: \(ModelRegistry.cacheDirectory(c.name).path)")
+        for f in c.files { print("file: \(f.name)  \(formatBytes(f.size))  sha256 \(f.sha256)") }
+        print("tokenizer: \(c.tokenizer); chat template: \(c.chatTemplate ? "yes" : "no")")
+        if let s = c.smoke { print("smoke: \(s.prompt.debugDescription) → \(s.greedyTokens.prefix(8)) (\(s.reference))") }
+    }
+}
+
+struct Fetch: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Download and verify a model's files into the cache.")
+    @Argument(help: "Model name") var name: String
+    func run() throws {
+        do {
+            let c = try ModelRegistry.card(named: name)
+            let dir = try ModelRegistry.fetch(c) { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
+            print("\(c.name): \(c.files.count) files verified in \(dir.path)")
+        } catch { throw CLIError(error.localizedDescription) }
+    }
+}
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Generate text with a model (by name, .gguf file or folder).")
+    @Argument(help: "Model name or path") var model: String
+    @Option(help: "The prompt") var prompt: String
+    @Option(help: "Tokens to generate at most") var maxTokens: Int?
+    @Option(help: "Sampling temperature (0: greedy)") var temperature: Float?
+    @Option(help: "Nucleus sampling mass") var topP: Float?
+    @Option(help: "Sample among the k most likely tokens") var topK: Int?
+    @Option(help: "Drop tokens less likely than min-p times the most likely") var minP: Float?
+    @Option(help: "Penalty for tokens seen in the last 64") var repetitionPenalty: Float?
+    @Option(help: "Random seed") var seed: UInt64 = 0
+    @Option(help: "Stop at this text (repeatable)") var stop: [String] = []
+    @Option(help: "System message (with --chat)") var system: String?
+    @Flag(help: "Apply the model's chat template to the prompt") var chat = false
+    @Flag(help: "Print one JSON object with text, tokens and statistics") var json = false
+
+    func run() throws {
+        do { try generate() } catch { throw CLIError(error.localizedDescription) }
+    }
+
+    func generate() throws {
+        let loaded = try ModelRegistry.load(model) { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
+        var p = loaded.card?.defaultParameters ?? GenerateParameters()
+        if let v = maxTokens { p.maxTokens = v }
+        if let v = temperature { p.temperature = v }
+        if let v = topP { p.topP = v }
+        if let v = topK { p.topK = v }
+        if let v = minP { p.minP = v }
+        if let v = repetitionPenalty { p.repetitionPenalty = v }
+        p.seed = seed
+        p.stopStrings = stop
+        let text: String
+        if chat {
+            var messages: [[String: String]] = []
+            if let system { messages.append(["role": "system", "content": system]) }
+            messages.append(["role": "user", "content": prompt])
+            text = try loaded.tokenizer.applyChatTemplate(messages: messages, addGenerationPrompt: true)
+        } else {
+            text = prompt
+        }
+        // A chat template already spells out its special tokens.
+        let ids = loaded.tokenizer.encode(text, addSpecialTokens: !chat)
+        let result = try Zoo.generate(model: loaded.model, tokenizer: loaded.tokenizer, promptTokens: ids, parameters: p) { piece in
+            if !json { FileHandle.standardOutput.write(piece.data(using: .utf8)!) }
+        }
+        let s = result.statistics
+        if json {
+            let object: [String: Any] = [
+                "text": result.text, "tokens": result.tokens, "promptTokens": ids,
+                "timeToFirstTokenSeconds": s.timeToFirstTokenSeconds, "prefillTokensPerSecond": s.prefillTokensPerSecond,
+                "decodeTokensPerSecond": s.decodeTokensPerSecond, "peakMemoryBytes": s.peakMemoryBytes, "stopReason": s.stopReason,
+            ]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print()
+            FileHandle.standardError.write(String(format: "\n[%d prompt tokens, %d generated; first token %.0f ms; prefill %.1f tok/s; decode %.1f tok/s; peak %@; %@]\n",
+                                                  s.promptTokens, s.generatedTokens, s.timeToFirstTokenSeconds * 1000, s.prefillTokensPerSecond,
+                                                  s.decodeTokensPerSecond, formatBytes(s.peakMemoryBytes), s.stopReason).data(using: .utf8)!)
+        }
+    }
+}
