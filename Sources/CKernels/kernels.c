@@ -2,7 +2,14 @@
 #include <math.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__linux__)
+/* ThreadSanitizer instruments the ifunc resolvers that target_clones creates, which then run
+   before its runtime exists: TSan builds use the baseline code path. */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ZOO_NO_IFUNC 1
+#endif
+#endif
+#if defined(__x86_64__) && defined(__linux__) && !defined(ZOO_NO_IFUNC)
 #define ZOO_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define ZOO_MULTIVERSION
