@@ -7,7 +7,7 @@ PYTHON ?= python3
 # Reference packages for fixtures (pinned; see tools/requirements-fixtures.txt).
 FIXTURE_REQS := tools/requirements-fixtures.txt
 
-.PHONY: all deps build release test sanitize demo bench fixtures models interop clean
+.PHONY: all deps build release test sanitize demo bench fixtures models interop model-check clean
 
 all: build
 
@@ -33,6 +33,7 @@ test: deps models
 	swift build --build-tests
 	swift test --skip-build 2>&1 | tee .test.log; exit $${PIPESTATUS[0]}
 	$(MAKE) --no-print-directory interop
+	$(MAKE) --no-print-directory model-check
 
 # Files written by Zoo, read back by numpy, safetensors, gguf-py and MLX (pinned in
 # tools/requirements-interop.txt), including the SmolLM2 GGUF converted three ways.
@@ -40,6 +41,17 @@ INTEROP_VENV := .venv-interop
 interop: models $(INTEROP_VENV)/.installed
 	swift build --product zoo
 	$(INTEROP_VENV)/bin/python tools/check_formats_interop.py .build/debug/zoo $(SMOLLM2_GGUF) .build/interop
+
+# SmolLM2 greedy decoding checked token by token against PyTorch float32 (teacher-forced).
+MODELS_VENV := .venv-models
+model-check: models $(MODELS_VENV)/.installed
+	swift build --product zoo
+	$(MODELS_VENV)/bin/python tools/check_model_agreement.py .build/debug/zoo $(SMOLLM2_GGUF)
+
+$(MODELS_VENV)/.installed: tools/requirements-models.txt
+	$(PYTHON) -m venv $(MODELS_VENV)
+	$(MODELS_VENV)/bin/pip install -q -r tools/requirements-models.txt
+	touch $@
 
 $(INTEROP_VENV)/.installed: tools/requirements-interop.txt
 	$(PYTHON) -m venv $(INTEROP_VENV)
@@ -58,10 +70,12 @@ demo: release
 bench: deps models
 	bash tools/bench.sh
 
-fixtures: $(VENV)/.fixtures-installed
+fixtures: $(VENV)/.fixtures-installed $(MODELS_VENV)/.installed models
 	$(VENV)/bin/python tools/gen_engine_fixtures.py
 	$(VENV)/bin/python tools/gen_random_fixtures.py
 	$(VENV)/bin/python tools/gen_format_fixtures.py
+	$(MODELS_VENV)/bin/pip install -q -r tools/requirements-llamacpp.txt
+	$(MODELS_VENV)/bin/python tools/gen_model_references.py $(SMOLLM2_GGUF)
 	$(VENV)/bin/python tools/gen_ops_fixtures.py
 
 $(VENV)/.fixtures-installed: $(FIXTURE_REQS)

@@ -44,5 +44,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Engine"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
+        .testTarget(name: "ZooTests", dependencies: ["Zoo", "Engine", "Formats", "Tokenizers",
+                                                    .product(name: "Crypto", package: "swift-crypto")]),
     ]
 )

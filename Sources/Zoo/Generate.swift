@@ -17,6 +17,8 @@ public struct GenerateParameters: Sendable {
     /// Extra stop sequences (the tokenizer's end-of-sequence token always stops).
     public var stopStrings: [String] = []
     public var stopTokens: Set<Int> = []
+    /// Keep going past the end-of-sequence token (for benchmarks and reference checks).
+    public var ignoreEOS = false
     /// Prompt tokens evaluated per forward pass while prefilling.
     public var prefillChunk: Int = 512
     /// Keep at most this many positions in the KV cache (rotating); nil keeps all.
@@ -239,7 +241,7 @@ func runGeneration(model: any LanguageModel, tokenizer: any Tokenizer, prompt: [
     let generator = try TokenGenerator(model: model, prompt: prompt, parameters: parameters, cache: cache)
     var detok = StreamingDetokenizer(tokenizer: tokenizer, skipSpecialTokens: true)
     var stops = parameters.stopTokens
-    if let eos = tokenizer.eosTokenId { stops.insert(eos) }
+    if let eos = tokenizer.eosTokenId, !parameters.ignoreEOS { stops.insert(eos) }
     var text = ""
     var held = ""  // text withheld while it could still be the start of a stop string
     let longestStop = parameters.stopStrings.map(\.count).max() ?? 0

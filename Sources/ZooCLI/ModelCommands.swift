@@ -57,6 +57,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Stop at this text (repeatable)") var stop: [String] = []
     @Option(help: "System message (with --chat)") var system: String?
     @Flag(help: "Apply the model's chat template to the prompt") var chat = false
+    @Flag(help: "Do not stop at the end-of-sequence token") var ignoreEos = false
     @Flag(help: "Print one JSON object with text, tokens and statistics") var json = false
 
     func run() throws {
@@ -74,6 +75,7 @@ struct Generate: ParsableCommand {
         if let v = repetitionPenalty { p.repetitionPenalty = v }
         p.seed = seed
         p.stopStrings = stop
+        p.ignoreEOS = ignoreEos
         let text: String
         if chat {
             var messages: [[String: String]] = []
