@@ -6,6 +6,8 @@ VENV := .venv
 PYTHON ?= python3
 # Reference packages for fixtures (pinned; see tools/requirements-fixtures.txt).
 FIXTURE_REQS := tools/requirements-fixtures.txt
+INTEROP_VENV := .venv-interop
+MODELS_VENV := .venv-models
 
 .PHONY: all deps build release test sanitize demo bench fixtures models interop model-check clean
 
@@ -37,13 +39,11 @@ test: deps models
 
 # Files written by Zoo, read back by numpy, safetensors, gguf-py and MLX (pinned in
 # tools/requirements-interop.txt), including the SmolLM2 GGUF converted three ways.
-INTEROP_VENV := .venv-interop
 interop: models $(INTEROP_VENV)/.installed
 	swift build --product zoo
 	$(INTEROP_VENV)/bin/python tools/check_formats_interop.py .build/debug/zoo $(SMOLLM2_GGUF) .build/interop
 
 # SmolLM2 greedy decoding checked token by token against PyTorch float32 (teacher-forced).
-MODELS_VENV := .venv-models
 model-check: models $(MODELS_VENV)/.installed
 	swift build --product zoo
 	$(MODELS_VENV)/bin/python tools/check_model_agreement.py .build/debug/zoo $(SMOLLM2_GGUF)
