@@ -63,7 +63,8 @@ final class TinyModelTests: XCTestCase {
 
     func load(_ url: URL) throws -> LlamaModel {
         let f = try GGUF.read(url)
-        return try LlamaModel(configuration: LlamaConfiguration(gguf: f.metadata, tensorRows: nil), weights: WeightStore(gguf: f))
+        return try LlamaModel(configuration: LlamaConfiguration(gguf: f.metadata, tensorRows: f.info(named: "token_embd.weight")?.shape.first),
+                              weights: WeightStore(gguf: f))
     }
 
     func maxDiff(_ a: Tensor, _ b: Tensor) -> Float { max(abs(a - b)).item(Float.self) }
