@@ -35,6 +35,13 @@ void zoo_sdpa_f32(const float *q, const long *qs, const float *k, const long *ks
                   int mask_kind, const float *mask, const long *ms,
                   long r0, long r1, float *scratch);
 
+/* Masked softmax of attention score rows [r0, r1) of a [rows, Lk] block whose row r is query
+   r % Lq of local head r / Lq. mask_kind 1: causal (key j visible when j <= i + Lk - Lq);
+   2: additive mask, row r reads mask[(r / Lq) * ms_h + (r % Lq) * ms_i + j * ms_j].
+   Masked entries become 0; a row with every key masked becomes NaN (as MLX). */
+void zoo_attention_softmax(float *s, long r0, long r1, long Lq, long Lk, int mask_kind,
+                           const float *mask, long ms_h, long ms_i, long ms_j);
+
 /* MLX affine quantization of rows [row0, row1) of a row-contiguous w [rows, K]:
    packed codes (a little-endian bit stream per row, K*bits/32 uint32 words), scales and
    biases [rows, K/group] in w's dtype. */
