@@ -460,7 +460,61 @@ def gen_sort(F):
     F.add("cumsum float32 empty", "cumsum", [e], {"axis": 1, "reverse": False, "inclusive": True}, mx.cumsum(e, axis=1))
 
 
-FILES = [("ops_fast.json", gen_fast), ("ops_quant.json", gen_quant), ("ops_sort.json", gen_sort)]
+# ----------------------------------------------------------------------------
+# scatter family along an axis: put_along_axis from MLX; MLX for Python has no along-axis
+# scatter-add/prod/max/min, so those come from NumPy's ufunc.at (sequential, in index order).
+
+
+def along_index(idx, axis):
+    grids = list(np.meshgrid(*[np.arange(n) for n in idx.shape], indexing="ij"))
+    grids[axis] = idx
+    return tuple(grids)
+
+
+def gen_scatter(F):
+    ufuncs = {"scatter_add": np.add, "scatter_prod": np.multiply, "scatter_max": np.maximum, "scatter_min": np.minimum}
+    for dt, npdt in [("float32", np.float32), ("float16", np.float16), ("int32", np.int32), ("uint8", np.uint8),
+                     ("int64", np.int64)]:
+        for shape, axis, ishape in [((5,), 0, (8,)), ((4, 6), 1, (4, 9)), ((5, 3), 0, (7, 3)), ((2, 3, 4), 2, (2, 3, 6))]:
+            if dt in ("uint8",):
+                x = F.rng.integers(0, 9, shape)
+                u = F.rng.integers(0, 5, ishape)
+            elif dt in ("int32", "int64"):
+                x = F.rng.integers(-20, 20, shape)
+                u = F.rng.integers(-6, 6, ishape)
+            else:
+                x = np.round(F.rng.standard_normal(shape) * 2, 2)
+                u = np.round(F.rng.standard_normal(ishape) * 2, 2)
+            idx = F.rng.integers(-shape[axis], shape[axis], ishape)   # repeats and negative indices
+            xm, um, im = arr(x, dt), arr(u, dt), arr(idx, "int32")
+            for op, uf in ufuncs.items():
+                ref = f64(xm).astype(npdt)
+                uu = f64(um).astype(npdt)
+                ii = np.where(idx < 0, idx + shape[axis], idx)
+                uf.at(ref, along_index(ii, axis), uu)
+                F.add(f"{op} {dt} x={list(shape)} axis={axis} indices={list(ishape)}", op, [xm, im, um],
+                      {"axis": axis}, arr(ref, dt))
+        # put_along_axis (no repeated targets: MLX does not order them)
+        shape, axis = (4, 6), 1
+        x = arr(F.rng.integers(0, 9, shape), dt)
+        idx = np.stack([F.rng.permutation(6)[:3] for _ in range(4)])
+        u = arr(F.rng.integers(0, 9, (4, 3)), dt)
+        im = arr(idx, "int32")
+        F.add(f"put_along_axis {dt}", "put_along_axis", [x, im, u], {"axis": axis},
+              mx.put_along_axis(x, im, u, axis=axis))
+    # broadcast updates (a scalar) and uint32 indices
+    x = arr(np.zeros((3, 4)), "float32")
+    idx = arr(np.array([[0], [2], [3]]), "uint32")
+    u = arr(np.array(1.5), "float32")
+    ref = np.zeros((3, 4), np.float32)
+    np.add.at(ref, along_index(np.array([[0], [2], [3]]), 1), np.float32(1.5))
+    F.add("scatter_add float32 scalar update uint32 indices", "scatter_add", [x, idx, u], {"axis": 1}, arr(ref, "float32"))
+    F.add("put_along_axis float32 scalar update", "put_along_axis", [x, idx, u], {"axis": 1},
+          mx.put_along_axis(x, idx, u, axis=1))
+
+
+FILES = [("ops_fast.json", gen_fast), ("ops_quant.json", gen_quant), ("ops_sort.json", gen_sort),
+         ("ops_scatter.json", gen_scatter)]
 
 
 def main():
