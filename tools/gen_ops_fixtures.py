@@ -513,8 +513,73 @@ def gen_scatter(F):
           mx.put_along_axis(x, idx, u, axis=1))
 
 
+# ----------------------------------------------------------------------------
+# convolutions (channels-last). Tolerance: 2 ulp relative, plus an atol of 4 ulp of the
+# convolution of |x| with |w| (a bound for any summation order), computed by MLX in float32.
+
+
+def gen_conv(F):
+    fns = {1: (mx.conv1d, mx.conv_transpose1d), 2: (mx.conv2d, mx.conv_transpose2d), 3: (mx.conv3d, mx.conv_transpose3d)}
+    cases = [
+        # nd, N, spatial, Cin, Cout, kernel, stride, padding, dilation, groups, dtype
+        (1, 2, (9,), 3, 4, (3,), 1, 0, 1, 1, "float32"),
+        (1, 1, (11,), 4, 6, (4,), 2, 1, 2, 2, "float32"),
+        (1, 2, (7,), 6, 6, (3,), 1, 1, 1, 6, "float32"),
+        (2, 2, (6, 5), 3, 5, (3, 3), (1, 1), (1, 1), (1, 1), 1, "float32"),
+        (2, 1, (9, 8), 4, 6, (3, 2), (2, 3), (1, 0), (1, 2), 2, "float32"),
+        (2, 1, (5, 5), 2, 3, (1, 1), (1, 1), (0, 0), (1, 1), 1, "float32"),
+        (2, 2, (6, 6), 4, 4, (3, 3), (2, 2), (1, 1), (1, 1), 1, "float16"),
+        (2, 1, (6, 6), 4, 4, (3, 3), (1, 1), (2, 2), (2, 2), 4, "bfloat16"),
+        (3, 1, (4, 5, 3), 2, 3, (2, 3, 2), (1, 2, 1), (1, 0, 1), (1, 1, 1), 1, "float32"),
+        (3, 2, (3, 4, 4), 4, 2, (2, 2, 2), (1, 1, 1), (0, 1, 0), (2, 1, 1), 1, "float32"),
+    ]
+    for nd, N, sp, cin, cout, k, st, pad, dil, groups, dt in cases:
+        fwd, tr = fns[nd]
+        x = F.normal((N,) + sp + (cin,), dt)
+        w = F.normal((cout,) + k + (cin // groups,), dt)
+        r = fwd(x, w, stride=st, padding=pad, dilation=dil, groups=groups)
+        bound = fwd(mx.abs(x).astype(mx.float32), mx.abs(w).astype(mx.float32), stride=st, padding=pad,
+                    dilation=dil, groups=groups)
+        d = str(r.dtype).split(".")[-1]
+        atol = 4 * EPS[d] * float(mx.max(bound).item()) + 1e-7
+        ints = lambda v: [v] * nd if isinstance(v, int) else list(v)  # noqa: E731
+        params = {"nd": nd, "stride": ints(st), "padding": ints(pad), "dilation": ints(dil), "groups": groups,
+                  "rtol": 2 * EPS[d], "atol": atol}
+        F.add(f"conv{nd}d {dt} x={list(x.shape)} w={list(w.shape)} s={st} p={pad} d={dil} g={groups}",
+              f"conv{nd}d", [x, w], params, r)
+        # transposed: weight [C_out, k..., C_in / groups] against an input of C_in channels
+        xt = F.normal((N,) + sp + (cin,), dt)
+        wt = F.normal((cout,) + k + (cin // groups,), dt)
+        for op_pad in ([0] * nd, [1 if (ints(st)[i] > 1) else 0 for i in range(nd)]):
+            if groups > 1 and dt != "float32":
+                continue
+            try:
+                rt = tr(xt, wt, stride=st, padding=pad, dilation=dil, output_padding=op_pad if nd > 1 else op_pad[0],
+                        groups=groups)
+                mx.eval(rt)
+            except Exception as e:  # MLX rejects some combinations
+                print(f"skipped conv_transpose{nd}d {sp} {k} groups={groups}: {e}", file=sys.stderr)
+                continue
+            bt = tr(mx.abs(xt).astype(mx.float32), mx.abs(wt).astype(mx.float32), stride=st, padding=pad, dilation=dil,
+                    output_padding=op_pad if nd > 1 else op_pad[0], groups=groups)
+            atol = 4 * EPS[d] * float(mx.max(bt).item()) + 1e-7
+            params = {"nd": nd, "stride": ints(st), "padding": ints(pad), "dilation": ints(dil), "groups": groups,
+                      "output_padding": op_pad, "rtol": 2 * EPS[d], "atol": atol}
+            F.add(f"conv_transpose{nd}d {dt} x={list(xt.shape)} w={list(wt.shape)} s={st} p={pad} d={dil} g={groups} "
+                  f"op={op_pad}", f"conv_transpose{nd}d", [xt, wt], params, rt)
+    # non-contiguous input: NCHW data transposed to NHWC
+    base = F.normal((1, 3, 5, 6), "float32")
+    v = In(base, transpose_view([0, 2, 3, 1]))
+    w = F.normal((4, 3, 3, 3), "float32")
+    r = mx.conv2d(v.value(), w, padding=1)
+    bound = mx.conv2d(mx.abs(v.value()), mx.abs(w), padding=1)
+    F.add("conv2d float32 transposed input", "conv2d", [v, w],
+          {"nd": 2, "stride": [1, 1], "padding": [1, 1], "dilation": [1, 1], "groups": 1,
+           "rtol": 2 * EPS["float32"], "atol": 4 * EPS["float32"] * float(mx.max(bound).item()) + 1e-7}, r)
+
+
 FILES = [("ops_fast.json", gen_fast), ("ops_quant.json", gen_quant), ("ops_sort.json", gen_sort),
-         ("ops_scatter.json", gen_scatter)]
+         ("ops_scatter.json", gen_scatter), ("ops_conv.json", gen_conv)]
 
 
 def main():
