@@ -578,8 +578,69 @@ def gen_conv(F):
            "rtol": 2 * EPS["float32"], "atol": 4 * EPS["float32"] * float(mx.max(bound).item()) + 1e-7}, r)
 
 
+# ----------------------------------------------------------------------------
+# contractions, diagonals and shape utilities
+
+
+def gen_misc(F):
+    TOL = {"rtol": 1e-5, "atol": 1e-5}
+    n = lambda *s: F.normal(s)  # noqa: E731
+    ein = [
+        ("ij,jk->ik", [(3, 4), (4, 5)]), ("ij,jk", [(2, 3), (3, 2)]), ("i,i->", [(5,), (5,)]), ("i,j->ij", [(3,), (4,)]),
+        ("ii->i", [(4, 4)]), ("ii", [(3, 3)]), ("ij->ji", [(2, 5)]), ("ij->", [(3, 4)]), ("bij,bjk->bik", [(2, 3, 4), (2, 4, 2)]),
+        ("bhqd,bhkd->bhqk", [(1, 2, 3, 4), (1, 2, 5, 4)]), ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]),
+        ("abc,cd,de->abe", [(2, 2, 3), (3, 4), (4, 3)]), ("iij->j", [(3, 3, 2)]), ("ij,ij->i", [(3, 4), (3, 4)]),
+        ("i,jk->ijk", [(2,), (3, 2)]), ("ab,bc,ca->", [(2, 3), (3, 4), (4, 2)]),
+    ]
+    for sub, shapes in ein:
+        xs = [n(*s) for s in shapes]
+        F.add(f"einsum {sub}", "einsum", xs, {"subscripts": sub, **TOL}, mx.einsum(sub, *xs))
+    a, b = n(2, 3, 4), n(4, 3, 5)
+    w = n(4, 5)
+    F.add("tensordot axes=1", "tensordot", [a, w], {"axes": 1, **TOL}, mx.tensordot(a, w, axes=1))
+    F.add("tensordot axes pairs", "tensordot", [a, b], {"axes_a": [1, 2], "axes_b": [1, 0], **TOL},
+          mx.tensordot(a, b, axes=([1, 2], [1, 0])))
+    u, v = n(3, 4), n(2, 4)
+    F.add("inner 2-D", "inner", [u, v], TOL, mx.inner(u, v))
+    p, q = n(3), n(4)
+    F.add("outer", "outer", [p, q], TOL, mx.outer(p, q))
+    m1, m2 = n(2, 3), n(2, 2)
+    F.add("kron 2-D", "kron", [m1, m2], TOL, mx.kron(m1, m2))
+    F.add("kron 1-D 2-D", "kron", [p, m2], TOL, mx.kron(p, m2))
+    x = n(4, 5)
+    for k in (0, 2, -1):
+        F.add(f"diag 2-D k={k}", "diag", [x], {"k": k}, mx.diag(x, k=k))
+    for k in (0, 1, -2):
+        F.add(f"diag 1-D k={k}", "diag", [p], {"k": k}, mx.diag(p, k=k))
+    y = n(3, 4, 5)
+    for off, a1, a2 in [(0, 0, 1), (1, 1, 2), (-1, 2, 0), (0, -1, -2)]:
+        F.add(f"diagonal offset={off} axes={a1},{a2}", "diagonal", [y], {"offset": off, "axis1": a1, "axis2": a2},
+              mx.diagonal(y, offset=off, axis1=a1, axis2=a2))
+        F.add(f"trace offset={off} axes={a1},{a2}", "trace", [y], {"offset": off, "axis1": a1, "axis2": a2, **TOL},
+              mx.trace(y, offset=off, axis1=a1, axis2=a2))
+    xi = arr(F.rng.integers(-9, 9, (3, 5)), "int32")
+    for shift, axis in [(2, None), (-1, 0), (7, 1), (0, 1)]:
+        F.add(f"roll shift={shift} axis={axis}", "roll", [xi], {"shift": shift, "axis": axis}, mx.roll(xi, shift, axis=axis))
+    for axes in [None, [0], [1], [0, 1]]:
+        F.add(f"flip axes={axes}", "flip", [xi], {"axes": axes}, mx.flip(xi, axis=axes) if axes is None or len(axes) != 1
+              else mx.flip(xi, axis=axes[0]))
+    for t in [arr(np.array(2.5), "float32"), p, x, y]:
+        for k in (1, 2, 3):
+            F.add(f"atleast_{k}d {list(t.shape)}", f"atleast_{k}d", [t], {}, getattr(mx, f"atleast_{k}d")(t))
+    F.add("unflatten", "unflatten", [y], {"axis": 2, "shape": [5, 1]}, mx.unflatten(y, 2, [5, 1]))
+    F.add("unflatten -1", "unflatten", [x], {"axis": 1, "shape": [-1, 5]}, mx.unflatten(x, 1, [-1, 5]))
+    for widths in [[(1, 2), (0, 3)], [(2, 0), (1, 1)]]:
+        F.add(f"pad edge {widths}", "pad_edge", [xi], {"pad_width": [list(w) for w in widths]},
+              mx.pad(xi, [tuple(w) for w in widths], mode="edge"))
+    c, a2, b2 = n(3, 5), n(3, 4), n(4, 5)
+    F.add("addmm alpha=0.5 beta=2", "addmm", [c, a2, b2], {"alpha": 0.5, "beta": 2.0, **TOL}, mx.addmm(c, a2, b2, alpha=0.5, beta=2.0))
+    g1, g2, g3 = arr(np.arange(3), "int32"), arr(np.arange(4) * 2, "int32"), arr(np.arange(2) - 5, "int32")
+    for idx in ("xy", "ij"):
+        F.add(f"meshgrid {idx}", "meshgrid", [g1, g2, g3], {"indexing": idx}, expected_list=mx.meshgrid(g1, g2, g3, indexing=idx))
+
+
 FILES = [("ops_fast.json", gen_fast), ("ops_quant.json", gen_quant), ("ops_sort.json", gen_sort),
-         ("ops_scatter.json", gen_scatter), ("ops_conv.json", gen_conv)]
+         ("ops_scatter.json", gen_scatter), ("ops_conv.json", gen_conv), ("ops_misc.json", gen_misc)]
 
 
 def main():
