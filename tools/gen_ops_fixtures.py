@@ -639,8 +639,56 @@ def gen_misc(F):
         F.add(f"meshgrid {idx}", "meshgrid", [g1, g2, g3], {"indexing": idx}, expected_list=mx.meshgrid(g1, g2, g3, indexing=idx))
 
 
+# ----------------------------------------------------------------------------
+# FFT. Tolerance: 1e-5 relative plus an absolute 1e-6 * (sum of |x| over the whole input),
+# a bound on float32 rounding for any FFT algorithm of these sizes.
+
+
+def gen_fft(F):
+    def add(name, op, ins, params, r, scale_from):
+        atol = 1e-6 * float(np.sum(np.abs(to_numpy(value(scale_from))))) + 1e-7
+        F.add(name, op, ins, {**params, "rtol": 1e-5, "atol": atol}, r)
+
+    def cplx(shape):
+        return arr(F.rng.standard_normal(shape) + 1j * F.rng.standard_normal(shape), "complex64")
+
+    for n in [1, 2, 7, 8, 12, 15, 97, 128, 210, 134, 1000]:
+        x = F.normal((2, n))
+        add(f"fft real n={n}", "fft", [x], {"axis": -1}, mx.fft.fft(x), x)
+        c = cplx((n,))
+        add(f"fft complex n={n}", "fft", [c], {"axis": -1}, mx.fft.fft(c), c)
+        add(f"ifft complex n={n}", "ifft", [c], {"axis": -1}, mx.fft.ifft(c), c)
+        add(f"rfft n={n}", "rfft", [x], {"axis": -1}, mx.fft.rfft(x), x)
+        if n > 1:
+            h = cplx((2, n // 2 + 1))
+            add(f"irfft n={n}", "irfft", [h], {"axis": -1, "n": n}, mx.fft.irfft(h, n=n), h)
+    x = F.normal((6, 5))
+    add("fft axis 0 n=9 (pad)", "fft", [x], {"axis": 0, "n": 9}, mx.fft.fft(x, n=9, axis=0), x)
+    add("fft n=3 (crop)", "fft", [x], {"axis": 1, "n": 3}, mx.fft.fft(x, n=3, axis=1), x)
+    add("rfft axis 0 n=8", "rfft", [x], {"axis": 0, "n": 8}, mx.fft.rfft(x, n=8, axis=0), x)
+    h = cplx((4, 5))
+    add("irfft default n", "irfft", [h], {"axis": -1}, mx.fft.irfft(h), h)
+    add("irfft axis 0 n=5", "irfft", [h], {"axis": 0, "n": 5}, mx.fft.irfft(h, n=5, axis=0), h)
+    base = F.normal((7, 4))
+    v = In(base, transpose_view([1, 0]))
+    add("fft transposed input", "fft", [v], {"axis": -1}, mx.fft.fft(v.value()), v)
+    y = F.normal((3, 4, 6))
+    c3 = cplx((3, 4, 5))
+    add("fft2", "fft2", [y], {}, mx.fft.fft2(y), y)
+    add("ifft2 s=[5,4]", "ifft2", [c3], {"s": [5, 4], "axes": [-2, -1]}, mx.fft.ifft2(c3, s=[5, 4], axes=[-2, -1]), c3)
+    add("fftn all axes", "fftn", [y], {}, mx.fft.fftn(y), y)
+    add("fftn axes=[0,2]", "fftn", [y], {"axes": [0, 2]}, mx.fft.fftn(y, axes=[0, 2]), y)
+    add("ifftn", "ifftn", [c3], {}, mx.fft.ifftn(c3), c3)
+    add("rfft2", "rfft2", [y], {}, mx.fft.rfft2(y), y)
+    add("rfftn s=[4,5,8]", "rfftn", [y], {"s": [4, 5, 8], "axes": [0, 1, 2]}, mx.fft.rfftn(y, s=[4, 5, 8], axes=[0, 1, 2]), y)
+    add("irfft2", "irfft2", [c3], {}, mx.fft.irfft2(c3), c3)
+    add("irfftn s=[3,4,7]", "irfftn", [c3], {"s": [3, 4, 7], "axes": [0, 1, 2]},
+        mx.fft.irfftn(c3, s=[3, 4, 7], axes=[0, 1, 2]), c3)
+
+
 FILES = [("ops_fast.json", gen_fast), ("ops_quant.json", gen_quant), ("ops_sort.json", gen_sort),
-         ("ops_scatter.json", gen_scatter), ("ops_conv.json", gen_conv), ("ops_misc.json", gen_misc)]
+         ("ops_scatter.json", gen_scatter), ("ops_conv.json", gen_conv), ("ops_misc.json", gen_misc),
+         ("ops_fft.json", gen_fft)]
 
 
 def main():

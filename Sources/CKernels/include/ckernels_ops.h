@@ -67,6 +67,15 @@ void zoo_qmv_t(const float *x, long M, long K, const uint32_t *wq, const float *
 void zoo_qmv_n(const float *x, long M, long K, const uint32_t *wq, const float *scales,
                const float *biases, float *y, long N, long n0, long n1, int group, int bits);
 
+/* Complex FFT of any length (interleaved re/im doubles): mixed radix 2/3/4/5 with generic
+   radices for other small primes, Bluestein's chirp-z for lengths with a prime factor > 64.
+   A plan is read-only once made, so several threads may execute it at once. */
+typedef struct zoo_fft_plan zoo_fft_plan;
+zoo_fft_plan *zoo_fft_plan_create(long n);
+void zoo_fft_plan_destroy(zoo_fft_plan *p);
+/* out = sum_j in[j] * exp(sign * 2 pi i j k / n); in and out must not overlap. */
+void zoo_fft_execute(const zoo_fft_plan *p, const double *in, double *out, int sign);
+
 /* Stable LSD radix sort of n 32-bit keys (ascending), carrying idx along when not NULL.
    tmp_keys/tmp_idx: scratch of n elements each. */
 void zoo_radix_sort_u32(uint32_t *keys, uint32_t *idx, long n, uint32_t *tmp_keys, uint32_t *tmp_idx);
