@@ -34,7 +34,7 @@ import numpy as np
 import mlx.core as mx
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gen_engine_fixtures import arr, enc_tensor, In, T, transpose_view, slice_view, to_numpy  # noqa: E402
+from gen_engine_fixtures import arr, enc_params, enc_tensor, In, T, transpose_view, slice_view, to_numpy  # noqa: E402
 
 GENERATOR = "tools/gen_ops_fixtures.py"
 SEED = 20261126
@@ -55,7 +55,7 @@ class Fixture:
     def add(self, name, op, inputs, params, expected=None, expected_list=None):
         c = {"name": name, "op": op, "inputs": [enc_tensor(i.base, i.view) if isinstance(i, In) else enc_tensor(i)
                                                 for i in inputs],
-             "params": params}
+             "params": enc_params(params)}
         if expected_list is not None:
             c["expected_list"] = [enc_tensor(e) for e in expected_list]
         else:
@@ -686,9 +686,88 @@ def gen_fft(F):
         mx.fft.irfftn(c3, s=[3, 4, 7], axes=[0, 1, 2]), c3)
 
 
+# ----------------------------------------------------------------------------
+# linear algebra (mx.linalg on the CPU stream). Inputs are well conditioned, so a float32
+# tolerance of 1e-4 relative / absolute holds for any stable LAPACK implementation. Results
+# unique only up to sign (eigenvectors, singular vectors) carry "compare" and are checked by
+# the Swift test up to those signs and through reconstruction.
+
+
+def gen_linalg(F):
+    L = mx.linalg
+    cpu = mx.cpu
+    TOL = {"rtol": 1e-4, "atol": 1e-4}
+
+    def wc(n, batch=()):
+        a = F.rng.standard_normal(batch + (n, n))
+        return a + n * np.eye(n)
+
+    def spd(n, batch=()):
+        a = F.rng.standard_normal(batch + (n, n))
+        return a @ np.swapaxes(a, -1, -2) + n * np.eye(n)
+
+    for n, batch in [(1, ()), (3, ()), (5, (2,)), (8, ())]:
+        a = arr(wc(n, batch), "float32")
+        F.add(f"inv {list(a.shape)}", "inv", [a], TOL, L.inv(a, stream=cpu))
+        s = arr(spd(n, batch), "float32")
+        F.add(f"cholesky {list(s.shape)}", "cholesky", [s], {"upper": False, **TOL}, L.cholesky(s, stream=cpu))
+        F.add(f"cholesky upper {list(s.shape)}", "cholesky", [s], {"upper": True, **TOL}, L.cholesky(s, upper=True, stream=cpu))
+        c = L.cholesky(s, stream=cpu)
+        F.add(f"cholesky_inv {list(s.shape)}", "cholesky_inv", [c], {"upper": False, **TOL}, L.cholesky_inv(c, stream=cpu))
+        F.add(f"eigvalsh {list(s.shape)}", "eigvalsh", [s], TOL, L.eigvalsh(s, stream=cpu))
+        w, v = L.eigh(s, stream=cpu)
+        F.add(f"eigh {list(s.shape)}", "eigh", [s], {"compare": "eigh", **TOL}, expected_list=[w, v])
+        if not batch:
+            b = arr(F.rng.standard_normal((n,)), "float32")
+            F.add(f"solve vector {list(a.shape)}", "solve", [a, b], TOL, L.solve(a, b, stream=cpu))
+        bm = arr(F.rng.standard_normal(batch + (n, 2)), "float32")
+        F.add(f"solve matrix {list(a.shape)}", "solve", [a, bm], TOL, L.solve(a, bm, stream=cpu))
+        t = arr(np.tril(wc(n, batch)), "float32")
+        F.add(f"solve_triangular lower {list(t.shape)}", "solve_triangular", [t, bm], {"upper": False, **TOL},
+              L.solve_triangular(t, bm, upper=False, stream=cpu))
+        tu = arr(np.triu(wc(n, batch)), "float32")
+        F.add(f"solve_triangular upper {list(tu.shape)}", "solve_triangular", [tu, bm], {"upper": True, **TOL},
+              L.solve_triangular(tu, bm, upper=True, stream=cpu))
+        F.add(f"tri_inv {list(t.shape)}", "tri_inv", [t], {"upper": False, **TOL}, L.tri_inv(t, upper=False, stream=cpu))
+        F.add(f"det {list(a.shape)}", "det", [a], {"rtol": 1e-4, "atol": 1e-3}, L.det(a, stream=cpu))
+        sg, ld = L.slogdet(a, stream=cpu)
+        F.add(f"slogdet {list(a.shape)}", "slogdet", [a], TOL, expected_list=[sg, ld])
+    for shape in [(4, 3), (3, 5), (4, 4), (2, 3, 2)]:
+        a = arr(F.rng.standard_normal(shape), "float32")
+        q, r = L.qr(a, stream=cpu)
+        F.add(f"qr {list(shape)}", "qr", [a], {"compare": "qr", **TOL}, expected_list=[q, r])
+        u, sv, vt = L.svd(a, stream=cpu)
+        F.add(f"svd {list(shape)}", "svd", [a], {"compare": "svd", **TOL}, expected_list=[u, sv, vt])
+        F.add(f"pinv {list(shape)}", "pinv", [a], TOL, L.pinv(a, stream=cpu))
+        p, lo, up = L.lu(a, stream=cpu)
+        F.add(f"lu {list(shape)}", "lu", [a], TOL, expected_list=[p, lo, up])
+        luf, piv = L.lu_factor(a, stream=cpu)
+        F.add(f"lu_factor {list(shape)}", "lu_factor", [a], TOL, expected_list=[luf, piv])
+    for n in (3, 5):
+        a = arr(F.rng.standard_normal((n, n)), "float32")
+        F.add(f"eigvals {n}", "eigvals", [a], {"compare": "eig", **TOL}, L.eigvals(a, stream=cpu))
+        w, v = L.eig(a, stream=cpu)
+        F.add(f"eig {n}", "eig", [a], {"compare": "eig", **TOL}, expected_list=[w, v])
+    x = arr(F.rng.standard_normal((3, 4)), "float32")
+    v1 = arr(F.rng.standard_normal((5,)), "float32")
+    for ordv in [None, 1.0, 2.0, float("inf"), float("-inf"), 0.0, 3.0, -1.0]:
+        F.add(f"norm vector ord={ordv}", "norm", [v1], {"ord": ordv, "axes": None, **TOL}, L.norm(v1, ord=ordv))
+        F.add(f"norm rows ord={ordv}", "norm", [x], {"ord": ordv, "axes": [1], "keepdims": True, **TOL},
+              L.norm(x, ord=ordv, axis=1, keepdims=True))
+    for ordv in [None, "fro", "nuc", 1.0, -1.0, 2.0, -2.0, float("inf"), float("-inf")]:
+        F.add(f"norm matrix ord={ordv}", "norm", [x], {"ord": ordv, "axes": [0, 1], **TOL},
+              L.norm(x, ord=ordv, axis=(0, 1), stream=cpu))
+    y = arr(F.rng.standard_normal((2, 3, 4)), "float32")
+    F.add("norm batched fro axes=[2,1]", "norm", [y], {"ord": "fro", "axes": [2, 1], **TOL}, L.norm(y, ord="fro", axis=(2, 1)))
+    a3, b3 = arr(F.rng.standard_normal((4, 3)), "float32"), arr(F.rng.standard_normal((4, 3)), "float32")
+    F.add("cross", "cross", [a3, b3], {"axis": -1, **TOL}, L.cross(a3, b3))
+    F.add("cross axis 0", "cross", [mx.transpose(a3), mx.transpose(b3)], {"axis": 0, **TOL},
+          L.cross(mx.transpose(a3), mx.transpose(b3), axis=0))
+
+
 FILES = [("ops_fast.json", gen_fast), ("ops_quant.json", gen_quant), ("ops_sort.json", gen_sort),
          ("ops_scatter.json", gen_scatter), ("ops_conv.json", gen_conv), ("ops_misc.json", gen_misc),
-         ("ops_fft.json", gen_fft)]
+         ("ops_fft.json", gen_fft), ("ops_linalg.json", gen_linalg)]
 
 
 def main():
