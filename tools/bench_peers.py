@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
+import math
 import os
 import platform
 import select
@@ -194,6 +195,9 @@ class MLXPeer:
             n, k = int(a.get("n", 1 << 20)), int(a.get("k", 100))
             x = self._input("sort_x", [n], -1, 1, 81)
             op = (lambda: mx.sort(x)) if name == "sort" else (lambda: mx.topk(x, k))
+        elif name == "fft":
+            x = self._input("fft_x", [int(a.get("n", 1 << 20))], -1, 1, 91)
+            op = lambda: mx.fft.fft(x)  # noqa: E731
         else:
             raise ValueError(f"unknown benchmark {name!r}")
         box = [None]
@@ -385,6 +389,9 @@ class TorchPeer:
                 n, k = int(a.get("n", 1 << 20)), int(a.get("k", 100))
                 x = self._input("sort_x", [n], -1, 1, 81)
                 op = (lambda: torch.sort(x)) if name == "sort" else (lambda: torch.topk(x, k))
+            elif name == "fft":
+                x = self._input("fft_x", [int(a.get("n", 1 << 20))], -1, 1, 91)
+                op = lambda: torch.fft.fft(x)  # noqa: E731
             else:
                 raise ValueError(f"torch has no peer for {name!r}")
             box = [None]
@@ -558,6 +565,8 @@ def plan(quick):
     sn = 1 << (16 if quick else 20)
     P.append(("sort", "sort", {"n": sn}, ["mlx", "torch"], "GB/s", 8.0 * sn))
     P.append(("sort", "topk", {"n": sn, "k": 100}, ["mlx", "torch"], "GB/s", 4.0 * sn))
+    fn = 1 << (16 if quick else 20)
+    P.append(("fft", "fft", {"n": fn}, ["mlx", "torch"], "GFLOP/s", 5.0 * fn * math.log2(fn)))
     return P
 
 
@@ -580,6 +589,8 @@ def label(bench, args):
         return f"float32 {kind} [{args['m']},{args['k']}]x[{args['k']},{args['n']}]"
     if bench == "conv2d":
         return f"conv2d [{args['n']},{args['hw']},{args['hw']},{args['cin']}] 3x3x{args['cout']}"
+    if bench == "fft":
+        return f"fft of 2^{int(math.log2(args['n']))} float32 (5 n log2 n flops)"
     if bench in ("sort", "topk"):
         m = args["n"] / (1 << 20)
         size = f"{m:g}M" if m >= 1 else str(args["n"])

@@ -31,6 +31,7 @@ let benchmarkNames: [(String, String)] = [
     ("conv2d", "n=32 hw=64 cin=64 cout=64  3x3 conv2d, padding 1, channels-last"),
     ("sort", "n=1048576             sort of n float32"),
     ("topk", "n=1048576 k=100       topK of n float32"),
+    ("fft", "n=1048576             complex FFT of n real float32 values"),
 ]
 
 final class ZooRunner {
@@ -285,6 +286,11 @@ final class ZooRunner {
             let r = (name == "sort" ? sort(x) : topK(x, k: k)).toArray(Float.self)
             result.extra.append(("check", JSON.bool(zip(r, r.dropFirst()).allSatisfy { $0 <= $1 })))
             return result
+
+        case "fft":
+            let n = try intArg("n", 1 << 20)
+            let x = input("fft_x", [n], low: -1, high: 1, seed: 91)
+            return timed(policy) { FFT.fft(x) }
 
         default:
             throw BenchError(description: "unknown benchmark '\(name)'")
