@@ -36,7 +36,7 @@ static void rec(const struct zoo_fft_plan *p, int level, const double *in, long 
     for (long k = 0; k < m; k++) {
         for (long q = 0; q < r; q++) {
             double yr = out[2 * (q * m + k)], yi = out[2 * (q * m + k) + 1];
-            long t = (q * k * twstep) % N;
+            long t = q * k * twstep;  /* < N: q < r, k < m, twstep = N / (r m) */
             double wr = tw[2 * t], wi = sign * tw[2 * t + 1];
             y[2 * q] = yr * wr - yi * wi;
             y[2 * q + 1] = yr * wi + yi * wr;
