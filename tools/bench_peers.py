@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
+import math
 import os
 import platform
 import select
@@ -185,6 +186,18 @@ class MLXPeer:
                 wq, sc, bi = self.cache[key]
                 op = lambda: mx.quantized_matmul(x, wq, sc, bi, transpose=True,  # noqa: E731
                                                  group_size=group, bits=bits)
+        elif name == "conv2d":
+            n, hw, cin, cout = (int(a.get(k, v)) for k, v in (("n", 32), ("hw", 64), ("cin", 64), ("cout", 64)))
+            x = self._input("conv_x", [n, hw, hw, cin], -1, 1, 71)
+            w = self._input("conv_w", [cout, 3, 3, cin], -0.1, 0.1, 72)
+            op = lambda: mx.conv2d(x, w, padding=1)  # noqa: E731
+        elif name in ("sort", "topk"):
+            n, k = int(a.get("n", 1 << 20)), int(a.get("k", 100))
+            x = self._input("sort_x", [n], -1, 1, 81)
+            op = (lambda: mx.sort(x)) if name == "sort" else (lambda: mx.topk(x, k))
+        elif name == "fft":
+            x = self._input("fft_x", [int(a.get("n", 1 << 20))], -1, 1, 91)
+            op = lambda: mx.fft.fft(x)  # noqa: E731
         else:
             raise ValueError(f"unknown benchmark {name!r}")
         box = [None]
@@ -366,6 +379,19 @@ class TorchPeer:
                 x = self._input("qmm_x", [m, kk], -1, 1, 61)
                 w = self._input("qmm_w", [n, kk], -1, 1, 62)
                 op = lambda: x @ w.T  # noqa: E731
+            elif name == "conv2d":
+                n, hw, cin, cout = (int(a.get(k, v)) for k, v in (("n", 32), ("hw", 64), ("cin", 64), ("cout", 64)))
+                # PyTorch's native layout is NCHW: the same data as channels_last memory format
+                x = self._input("conv_x", [n, cin, hw, hw], -1, 1, 71).contiguous(memory_format=torch.channels_last)
+                w = self._input("conv_w", [cout, cin, 3, 3], -0.1, 0.1, 72)
+                op = lambda: torch.nn.functional.conv2d(x, w, padding=1)  # noqa: E731
+            elif name in ("sort", "topk"):
+                n, k = int(a.get("n", 1 << 20)), int(a.get("k", 100))
+                x = self._input("sort_x", [n], -1, 1, 81)
+                op = (lambda: torch.sort(x)) if name == "sort" else (lambda: torch.topk(x, k))
+            elif name == "fft":
+                x = self._input("fft_x", [int(a.get("n", 1 << 20))], -1, 1, 91)
+                op = lambda: torch.fft.fft(x)  # noqa: E731
             else:
                 raise ValueError(f"torch has no peer for {name!r}")
             box = [None]
@@ -532,6 +558,15 @@ def plan(quick):
                       ["mlx", "torch"], "GFLOP/s", 2.0 * m * 576 * 1536))
         P.append(("quant", "mm_f32", {"m": m, "k": 576, "n": 1536}, ["mlx", "torch"], "GFLOP/s",
                   2.0 * m * 576 * 1536))
+    # Convolution, sorting and selection (issue 3's rows).
+    cn = 4 if quick else 32
+    P.append(("conv", "conv2d", {"n": cn, "hw": 64, "cin": 64, "cout": 64}, ["mlx", "torch"], "GFLOP/s",
+              2.0 * cn * 64 * 64 * 64 * 64 * 9))
+    sn = 1 << (16 if quick else 20)
+    P.append(("sort", "sort", {"n": sn}, ["mlx", "torch"], "GB/s", 8.0 * sn))
+    P.append(("sort", "topk", {"n": sn, "k": 100}, ["mlx", "torch"], "GB/s", 4.0 * sn))
+    fn = 1 << (16 if quick else 20)
+    P.append(("fft", "fft", {"n": fn}, ["mlx", "torch"], "GFLOP/s", 5.0 * fn * math.log2(fn)))
     return P
 
 
@@ -552,6 +587,14 @@ def label(bench, args):
     if bench == "mm_f32":
         kind = "GEMV" if args["m"] == 1 else "GEMM"
         return f"float32 {kind} [{args['m']},{args['k']}]x[{args['k']},{args['n']}]"
+    if bench == "conv2d":
+        return f"conv2d [{args['n']},{args['hw']},{args['hw']},{args['cin']}] 3x3x{args['cout']}"
+    if bench == "fft":
+        return f"fft of 2^{int(math.log2(args['n']))} float32 (5 n log2 n flops)"
+    if bench in ("sort", "topk"):
+        m = args["n"] / (1 << 20)
+        size = f"{m:g}M" if m >= 1 else str(args["n"])
+        return f"sort {size} float32" if bench == "sort" else f"topK k={args['k']} of {size} float32"
     n = args.get("n")
     if bench in ("add", "exp", "sum"):
         return f"{bench} {n // (1 << 20)}M" if n % (1 << 20) == 0 else f"{bench} {n}"

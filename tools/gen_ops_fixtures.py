@@ -34,7 +34,7 @@ import numpy as np
 import mlx.core as mx
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gen_engine_fixtures import arr, enc_tensor, In, T, transpose_view, slice_view, to_numpy  # noqa: E402
+from gen_engine_fixtures import arr, enc_params, enc_tensor, In, T, transpose_view, slice_view, to_numpy  # noqa: E402
 
 GENERATOR = "tools/gen_ops_fixtures.py"
 SEED = 20261126
@@ -55,7 +55,7 @@ class Fixture:
     def add(self, name, op, inputs, params, expected=None, expected_list=None):
         c = {"name": name, "op": op, "inputs": [enc_tensor(i.base, i.view) if isinstance(i, In) else enc_tensor(i)
                                                 for i in inputs],
-             "params": params}
+             "params": enc_params(params)}
         if expected_list is not None:
             c["expected_list"] = [enc_tensor(e) for e in expected_list]
         else:
@@ -91,6 +91,12 @@ def tolerance(name, result, ref64, floor=1e-6):
     if err > bound:
         raise SystemExit(f"{name}: MLX differs from float64 by {err} (> {bound})")
     return {"rtol": 2 * EPS[d], "atol": max(2 * err, floor, 2 * EPS[d] * scale * 0.01)}
+
+
+def sum_floor(x, w, result):
+    """An atol floor for a dot product computed in any order: 4 ulp of sum |x| |w|."""
+    d = str(result.dtype).split(".")[-1]
+    return 4 * EPS[d] * float(np.max(np.abs(x) @ np.abs(w))) if x.size and w.size else 1e-6
 
 
 # ----------------------------------------------------------------------------
@@ -341,7 +347,8 @@ def gen_quant(F):
         ref = f64(x) @ (wd.T if tr else wd)
         name = f"quantized_matmul {dt} x={list(xshape)} w={list(wshape)} transpose={tr} bits={bits} group={gs}"
         F.add(name, "quantized_matmul", [x, wq, s, b],
-              {"transpose": tr, "group_size": gs, "bits": bits, **tolerance(name, r, ref, 1e-5)}, r)
+              {"transpose": tr, "group_size": gs, "bits": bits,
+               **tolerance(name, r, ref, sum_floor(f64(x), wd.T if tr else wd, r))}, r)
     # a transposed (non-contiguous) activation
     base = F.normal((64, 3), "float32")
     xv = In(base, transpose_view([1, 0]))
@@ -350,8 +357,9 @@ def gen_quant(F):
     r = mx.quantized_matmul(xv.value(), wq, s, b, transpose=True, group_size=64, bits=4)
     ref = f64(xv.value()) @ f64(mx.dequantize(wq, s, b, group_size=64, bits=4)).T
     name = "quantized_matmul float32 transposed x"
+    wd = f64(mx.dequantize(wq, s, b, group_size=64, bits=4))
     F.add(name, "quantized_matmul", [xv, wq, s, b], {"transpose": True, "group_size": 64, "bits": 4,
-                                                     **tolerance(name, r, ref, 1e-5)}, r)
+                                                     **tolerance(name, r, ref, sum_floor(f64(xv.value()), wd.T, r))}, r)
 
 
 # ----------------------------------------------------------------------------
@@ -452,7 +460,314 @@ def gen_sort(F):
     F.add("cumsum float32 empty", "cumsum", [e], {"axis": 1, "reverse": False, "inclusive": True}, mx.cumsum(e, axis=1))
 
 
-FILES = [("ops_fast.json", gen_fast), ("ops_quant.json", gen_quant), ("ops_sort.json", gen_sort)]
+# ----------------------------------------------------------------------------
+# scatter family along an axis: put_along_axis from MLX; MLX for Python has no along-axis
+# scatter-add/prod/max/min, so those come from NumPy's ufunc.at (sequential, in index order).
+
+
+def along_index(idx, axis):
+    grids = list(np.meshgrid(*[np.arange(n) for n in idx.shape], indexing="ij"))
+    grids[axis] = idx
+    return tuple(grids)
+
+
+def gen_scatter(F):
+    ufuncs = {"scatter_add": np.add, "scatter_prod": np.multiply, "scatter_max": np.maximum, "scatter_min": np.minimum}
+    for dt, npdt in [("float32", np.float32), ("float16", np.float16), ("int32", np.int32), ("uint8", np.uint8),
+                     ("int64", np.int64)]:
+        for shape, axis, ishape in [((5,), 0, (8,)), ((4, 6), 1, (4, 9)), ((5, 3), 0, (7, 3)), ((2, 3, 4), 2, (2, 3, 6))]:
+            if dt in ("uint8",):
+                x = F.rng.integers(0, 9, shape)
+                u = F.rng.integers(0, 5, ishape)
+            elif dt in ("int32", "int64"):
+                x = F.rng.integers(-20, 20, shape)
+                u = F.rng.integers(-6, 6, ishape)
+            else:
+                x = np.round(F.rng.standard_normal(shape) * 2, 2)
+                u = np.round(F.rng.standard_normal(ishape) * 2, 2)
+            idx = F.rng.integers(-shape[axis], shape[axis], ishape)   # repeats and negative indices
+            xm, um, im = arr(x, dt), arr(u, dt), arr(idx, "int32")
+            for op, uf in ufuncs.items():
+                ref = f64(xm).astype(npdt)
+                uu = f64(um).astype(npdt)
+                ii = np.where(idx < 0, idx + shape[axis], idx)
+                uf.at(ref, along_index(ii, axis), uu)
+                F.add(f"{op} {dt} x={list(shape)} axis={axis} indices={list(ishape)}", op, [xm, im, um],
+                      {"axis": axis}, arr(ref, dt))
+        # put_along_axis (no repeated targets: MLX does not order them)
+        shape, axis = (4, 6), 1
+        x = arr(F.rng.integers(0, 9, shape), dt)
+        idx = np.stack([F.rng.permutation(6)[:3] for _ in range(4)])
+        u = arr(F.rng.integers(0, 9, (4, 3)), dt)
+        im = arr(idx, "int32")
+        F.add(f"put_along_axis {dt}", "put_along_axis", [x, im, u], {"axis": axis},
+              mx.put_along_axis(x, im, u, axis=axis))
+    # broadcast updates (a scalar) and uint32 indices
+    x = arr(np.zeros((3, 4)), "float32")
+    idx = arr(np.array([[0], [2], [3]]), "uint32")
+    u = arr(np.array(1.5), "float32")
+    ref = np.zeros((3, 4), np.float32)
+    np.add.at(ref, along_index(np.array([[0], [2], [3]]), 1), np.float32(1.5))
+    F.add("scatter_add float32 scalar update uint32 indices", "scatter_add", [x, idx, u], {"axis": 1}, arr(ref, "float32"))
+    F.add("put_along_axis float32 scalar update", "put_along_axis", [x, idx, u], {"axis": 1},
+          mx.put_along_axis(x, idx, u, axis=1))
+
+
+# ----------------------------------------------------------------------------
+# convolutions (channels-last). Tolerance: 2 ulp relative, plus an atol of 4 ulp of the
+# convolution of |x| with |w| (a bound for any summation order), computed by MLX in float32.
+
+
+def gen_conv(F):
+    fns = {1: (mx.conv1d, mx.conv_transpose1d), 2: (mx.conv2d, mx.conv_transpose2d), 3: (mx.conv3d, mx.conv_transpose3d)}
+    cases = [
+        # nd, N, spatial, Cin, Cout, kernel, stride, padding, dilation, groups, dtype
+        (1, 2, (9,), 3, 4, (3,), 1, 0, 1, 1, "float32"),
+        (1, 1, (11,), 4, 6, (4,), 2, 1, 2, 2, "float32"),
+        (1, 2, (7,), 6, 6, (3,), 1, 1, 1, 6, "float32"),
+        (2, 2, (6, 5), 3, 5, (3, 3), (1, 1), (1, 1), (1, 1), 1, "float32"),
+        (2, 1, (9, 8), 4, 6, (3, 2), (2, 3), (1, 0), (1, 2), 2, "float32"),
+        (2, 1, (5, 5), 2, 3, (1, 1), (1, 1), (0, 0), (1, 1), 1, "float32"),
+        (2, 2, (6, 6), 4, 4, (3, 3), (2, 2), (1, 1), (1, 1), 1, "float16"),
+        (2, 1, (6, 6), 4, 4, (3, 3), (1, 1), (2, 2), (2, 2), 4, "bfloat16"),
+        (3, 1, (4, 5, 3), 2, 3, (2, 3, 2), (1, 2, 1), (1, 0, 1), (1, 1, 1), 1, "float32"),
+        (3, 2, (3, 4, 4), 4, 2, (2, 2, 2), (1, 1, 1), (0, 1, 0), (2, 1, 1), 1, "float32"),
+    ]
+    for nd, N, sp, cin, cout, k, st, pad, dil, groups, dt in cases:
+        fwd, tr = fns[nd]
+        x = F.normal((N,) + sp + (cin,), dt)
+        w = F.normal((cout,) + k + (cin // groups,), dt)
+        r = fwd(x, w, stride=st, padding=pad, dilation=dil, groups=groups)
+        bound = fwd(mx.abs(x).astype(mx.float32), mx.abs(w).astype(mx.float32), stride=st, padding=pad,
+                    dilation=dil, groups=groups)
+        d = str(r.dtype).split(".")[-1]
+        atol = 4 * EPS[d] * float(mx.max(bound).item()) + 1e-7
+        ints = lambda v: [v] * nd if isinstance(v, int) else list(v)  # noqa: E731
+        params = {"nd": nd, "stride": ints(st), "padding": ints(pad), "dilation": ints(dil), "groups": groups,
+                  "rtol": 2 * EPS[d], "atol": atol}
+        F.add(f"conv{nd}d {dt} x={list(x.shape)} w={list(w.shape)} s={st} p={pad} d={dil} g={groups}",
+              f"conv{nd}d", [x, w], params, r)
+        # transposed: weight [C_out, k..., C_in / groups] against an input of C_in channels
+        xt = F.normal((N,) + sp + (cin,), dt)
+        wt = F.normal((cout,) + k + (cin // groups,), dt)
+        for op_pad in ([0] * nd, [1 if (ints(st)[i] > 1) else 0 for i in range(nd)]):
+            if groups > 1 and dt != "float32":
+                continue
+            try:
+                rt = tr(xt, wt, stride=st, padding=pad, dilation=dil, output_padding=op_pad if nd > 1 else op_pad[0],
+                        groups=groups)
+                mx.eval(rt)
+            except Exception as e:  # MLX rejects some combinations
+                print(f"skipped conv_transpose{nd}d {sp} {k} groups={groups}: {e}", file=sys.stderr)
+                continue
+            bt = tr(mx.abs(xt).astype(mx.float32), mx.abs(wt).astype(mx.float32), stride=st, padding=pad, dilation=dil,
+                    output_padding=op_pad if nd > 1 else op_pad[0], groups=groups)
+            atol = 4 * EPS[d] * float(mx.max(bt).item()) + 1e-7
+            params = {"nd": nd, "stride": ints(st), "padding": ints(pad), "dilation": ints(dil), "groups": groups,
+                      "output_padding": op_pad, "rtol": 2 * EPS[d], "atol": atol}
+            F.add(f"conv_transpose{nd}d {dt} x={list(xt.shape)} w={list(wt.shape)} s={st} p={pad} d={dil} g={groups} "
+                  f"op={op_pad}", f"conv_transpose{nd}d", [xt, wt], params, rt)
+    # non-contiguous input: NCHW data transposed to NHWC
+    base = F.normal((1, 3, 5, 6), "float32")
+    v = In(base, transpose_view([0, 2, 3, 1]))
+    w = F.normal((4, 3, 3, 3), "float32")
+    r = mx.conv2d(v.value(), w, padding=1)
+    bound = mx.conv2d(mx.abs(v.value()), mx.abs(w), padding=1)
+    F.add("conv2d float32 transposed input", "conv2d", [v, w],
+          {"nd": 2, "stride": [1, 1], "padding": [1, 1], "dilation": [1, 1], "groups": 1,
+           "rtol": 2 * EPS["float32"], "atol": 4 * EPS["float32"] * float(mx.max(bound).item()) + 1e-7}, r)
+
+
+# ----------------------------------------------------------------------------
+# contractions, diagonals and shape utilities
+
+
+def gen_misc(F):
+    TOL = {"rtol": 1e-5, "atol": 1e-5}
+    n = lambda *s: F.normal(s)  # noqa: E731
+    ein = [
+        ("ij,jk->ik", [(3, 4), (4, 5)]), ("ij,jk", [(2, 3), (3, 2)]), ("i,i->", [(5,), (5,)]), ("i,j->ij", [(3,), (4,)]),
+        ("ii->i", [(4, 4)]), ("ii", [(3, 3)]), ("ij->ji", [(2, 5)]), ("ij->", [(3, 4)]), ("bij,bjk->bik", [(2, 3, 4), (2, 4, 2)]),
+        ("bhqd,bhkd->bhqk", [(1, 2, 3, 4), (1, 2, 5, 4)]), ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]),
+        ("abc,cd,de->abe", [(2, 2, 3), (3, 4), (4, 3)]), ("iij->j", [(3, 3, 2)]), ("ij,ij->i", [(3, 4), (3, 4)]),
+        ("i,jk->ijk", [(2,), (3, 2)]), ("ab,bc,ca->", [(2, 3), (3, 4), (4, 2)]),
+    ]
+    for sub, shapes in ein:
+        xs = [n(*s) for s in shapes]
+        F.add(f"einsum {sub}", "einsum", xs, {"subscripts": sub, **TOL}, mx.einsum(sub, *xs))
+    a, b = n(2, 3, 4), n(4, 3, 5)
+    w = n(4, 5)
+    F.add("tensordot axes=1", "tensordot", [a, w], {"axes": 1, **TOL}, mx.tensordot(a, w, axes=1))
+    F.add("tensordot axes pairs", "tensordot", [a, b], {"axes_a": [1, 2], "axes_b": [1, 0], **TOL},
+          mx.tensordot(a, b, axes=([1, 2], [1, 0])))
+    u, v = n(3, 4), n(2, 4)
+    F.add("inner 2-D", "inner", [u, v], TOL, mx.inner(u, v))
+    p, q = n(3), n(4)
+    F.add("outer", "outer", [p, q], TOL, mx.outer(p, q))
+    m1, m2 = n(2, 3), n(2, 2)
+    F.add("kron 2-D", "kron", [m1, m2], TOL, mx.kron(m1, m2))
+    F.add("kron 1-D 2-D", "kron", [p, m2], TOL, mx.kron(p, m2))
+    x = n(4, 5)
+    for k in (0, 2, -1):
+        F.add(f"diag 2-D k={k}", "diag", [x], {"k": k}, mx.diag(x, k=k))
+    for k in (0, 1, -2):
+        F.add(f"diag 1-D k={k}", "diag", [p], {"k": k}, mx.diag(p, k=k))
+    y = n(3, 4, 5)
+    for off, a1, a2 in [(0, 0, 1), (1, 1, 2), (-1, 2, 0), (0, -1, -2)]:
+        F.add(f"diagonal offset={off} axes={a1},{a2}", "diagonal", [y], {"offset": off, "axis1": a1, "axis2": a2},
+              mx.diagonal(y, offset=off, axis1=a1, axis2=a2))
+        F.add(f"trace offset={off} axes={a1},{a2}", "trace", [y], {"offset": off, "axis1": a1, "axis2": a2, **TOL},
+              mx.trace(y, offset=off, axis1=a1, axis2=a2))
+    xi = arr(F.rng.integers(-9, 9, (3, 5)), "int32")
+    for shift, axis in [(2, None), (-1, 0), (7, 1), (0, 1)]:
+        F.add(f"roll shift={shift} axis={axis}", "roll", [xi], {"shift": shift, "axis": axis}, mx.roll(xi, shift, axis=axis))
+    for axes in [None, [0], [1], [0, 1]]:
+        F.add(f"flip axes={axes}", "flip", [xi], {"axes": axes}, mx.flip(xi, axis=axes) if axes is None or len(axes) != 1
+              else mx.flip(xi, axis=axes[0]))
+    for t in [arr(np.array(2.5), "float32"), p, x, y]:
+        for k in (1, 2, 3):
+            F.add(f"atleast_{k}d {list(t.shape)}", f"atleast_{k}d", [t], {}, getattr(mx, f"atleast_{k}d")(t))
+    F.add("unflatten", "unflatten", [y], {"axis": 2, "shape": [5, 1]}, mx.unflatten(y, 2, [5, 1]))
+    F.add("unflatten -1", "unflatten", [x], {"axis": 1, "shape": [-1, 5]}, mx.unflatten(x, 1, [-1, 5]))
+    for widths in [[(1, 2), (0, 3)], [(2, 0), (1, 1)]]:
+        F.add(f"pad edge {widths}", "pad_edge", [xi], {"pad_width": [list(w) for w in widths]},
+              mx.pad(xi, [tuple(w) for w in widths], mode="edge"))
+    c, a2, b2 = n(3, 5), n(3, 4), n(4, 5)
+    F.add("addmm alpha=0.5 beta=2", "addmm", [c, a2, b2], {"alpha": 0.5, "beta": 2.0, **TOL}, mx.addmm(c, a2, b2, alpha=0.5, beta=2.0))
+    g1, g2, g3 = arr(np.arange(3), "int32"), arr(np.arange(4) * 2, "int32"), arr(np.arange(2) - 5, "int32")
+    for idx in ("xy", "ij"):
+        F.add(f"meshgrid {idx}", "meshgrid", [g1, g2, g3], {"indexing": idx}, expected_list=mx.meshgrid(g1, g2, g3, indexing=idx))
+
+
+# ----------------------------------------------------------------------------
+# FFT. Tolerance: 1e-5 relative plus an absolute 1e-6 * (sum of |x| over the whole input),
+# a bound on float32 rounding for any FFT algorithm of these sizes.
+
+
+def gen_fft(F):
+    def add(name, op, ins, params, r, scale_from):
+        atol = 1e-6 * float(np.sum(np.abs(to_numpy(value(scale_from))))) + 1e-7
+        F.add(name, op, ins, {**params, "rtol": 1e-5, "atol": atol}, r)
+
+    def cplx(shape):
+        return arr(F.rng.standard_normal(shape) + 1j * F.rng.standard_normal(shape), "complex64")
+
+    for n in [1, 2, 7, 8, 12, 15, 97, 128, 210, 134, 1000]:
+        x = F.normal((2, n))
+        add(f"fft real n={n}", "fft", [x], {"axis": -1}, mx.fft.fft(x), x)
+        c = cplx((n,))
+        add(f"fft complex n={n}", "fft", [c], {"axis": -1}, mx.fft.fft(c), c)
+        add(f"ifft complex n={n}", "ifft", [c], {"axis": -1}, mx.fft.ifft(c), c)
+        add(f"rfft n={n}", "rfft", [x], {"axis": -1}, mx.fft.rfft(x), x)
+        if n > 1:
+            h = cplx((2, n // 2 + 1))
+            add(f"irfft n={n}", "irfft", [h], {"axis": -1, "n": n}, mx.fft.irfft(h, n=n), h)
+    x = F.normal((6, 5))
+    add("fft axis 0 n=9 (pad)", "fft", [x], {"axis": 0, "n": 9}, mx.fft.fft(x, n=9, axis=0), x)
+    add("fft n=3 (crop)", "fft", [x], {"axis": 1, "n": 3}, mx.fft.fft(x, n=3, axis=1), x)
+    add("rfft axis 0 n=8", "rfft", [x], {"axis": 0, "n": 8}, mx.fft.rfft(x, n=8, axis=0), x)
+    h = cplx((4, 5))
+    add("irfft default n", "irfft", [h], {"axis": -1}, mx.fft.irfft(h), h)
+    add("irfft axis 0 n=5", "irfft", [h], {"axis": 0, "n": 5}, mx.fft.irfft(h, n=5, axis=0), h)
+    base = F.normal((7, 4))
+    v = In(base, transpose_view([1, 0]))
+    add("fft transposed input", "fft", [v], {"axis": -1}, mx.fft.fft(v.value()), v)
+    y = F.normal((3, 4, 6))
+    c3 = cplx((3, 4, 5))
+    add("fft2", "fft2", [y], {}, mx.fft.fft2(y), y)
+    add("ifft2 s=[5,4]", "ifft2", [c3], {"s": [5, 4], "axes": [-2, -1]}, mx.fft.ifft2(c3, s=[5, 4], axes=[-2, -1]), c3)
+    add("fftn all axes", "fftn", [y], {}, mx.fft.fftn(y), y)
+    add("fftn axes=[0,2]", "fftn", [y], {"axes": [0, 2]}, mx.fft.fftn(y, axes=[0, 2]), y)
+    add("ifftn", "ifftn", [c3], {}, mx.fft.ifftn(c3), c3)
+    add("rfft2", "rfft2", [y], {}, mx.fft.rfft2(y), y)
+    add("rfftn s=[4,5,8]", "rfftn", [y], {"s": [4, 5, 8], "axes": [0, 1, 2]}, mx.fft.rfftn(y, s=[4, 5, 8], axes=[0, 1, 2]), y)
+    add("irfft2", "irfft2", [c3], {}, mx.fft.irfft2(c3), c3)
+    add("irfftn s=[3,4,7]", "irfftn", [c3], {"s": [3, 4, 7], "axes": [0, 1, 2]},
+        mx.fft.irfftn(c3, s=[3, 4, 7], axes=[0, 1, 2]), c3)
+
+
+# ----------------------------------------------------------------------------
+# linear algebra (mx.linalg on the CPU stream). Inputs are well conditioned, so a float32
+# tolerance of 1e-4 relative / absolute holds for any stable LAPACK implementation. Results
+# unique only up to sign (eigenvectors, singular vectors) carry "compare" and are checked by
+# the Swift test up to those signs and through reconstruction.
+
+
+def gen_linalg(F):
+    L = mx.linalg
+    cpu = mx.cpu
+    TOL = {"rtol": 1e-4, "atol": 1e-4}
+
+    def wc(n, batch=()):
+        a = F.rng.standard_normal(batch + (n, n))
+        return a + n * np.eye(n)
+
+    def spd(n, batch=()):
+        a = F.rng.standard_normal(batch + (n, n))
+        return a @ np.swapaxes(a, -1, -2) + n * np.eye(n)
+
+    for n, batch in [(1, ()), (3, ()), (5, (2,)), (8, ())]:
+        a = arr(wc(n, batch), "float32")
+        F.add(f"inv {list(a.shape)}", "inv", [a], TOL, L.inv(a, stream=cpu))
+        s = arr(spd(n, batch), "float32")
+        F.add(f"cholesky {list(s.shape)}", "cholesky", [s], {"upper": False, **TOL}, L.cholesky(s, stream=cpu))
+        F.add(f"cholesky upper {list(s.shape)}", "cholesky", [s], {"upper": True, **TOL}, L.cholesky(s, upper=True, stream=cpu))
+        c = L.cholesky(s, stream=cpu)
+        F.add(f"cholesky_inv {list(s.shape)}", "cholesky_inv", [c], {"upper": False, **TOL}, L.cholesky_inv(c, stream=cpu))
+        F.add(f"eigvalsh {list(s.shape)}", "eigvalsh", [s], TOL, L.eigvalsh(s, stream=cpu))
+        w, v = L.eigh(s, stream=cpu)
+        F.add(f"eigh {list(s.shape)}", "eigh", [s], {"compare": "eigh", **TOL}, expected_list=[w, v])
+        if not batch:
+            b = arr(F.rng.standard_normal((n,)), "float32")
+            F.add(f"solve vector {list(a.shape)}", "solve", [a, b], TOL, L.solve(a, b, stream=cpu))
+        bm = arr(F.rng.standard_normal(batch + (n, 2)), "float32")
+        F.add(f"solve matrix {list(a.shape)}", "solve", [a, bm], TOL, L.solve(a, bm, stream=cpu))
+        t = arr(np.tril(wc(n, batch)), "float32")
+        F.add(f"solve_triangular lower {list(t.shape)}", "solve_triangular", [t, bm], {"upper": False, **TOL},
+              L.solve_triangular(t, bm, upper=False, stream=cpu))
+        tu = arr(np.triu(wc(n, batch)), "float32")
+        F.add(f"solve_triangular upper {list(tu.shape)}", "solve_triangular", [tu, bm], {"upper": True, **TOL},
+              L.solve_triangular(tu, bm, upper=True, stream=cpu))
+        F.add(f"tri_inv {list(t.shape)}", "tri_inv", [t], {"upper": False, **TOL}, L.tri_inv(t, upper=False, stream=cpu))
+        F.add(f"det {list(a.shape)}", "det", [a], {"rtol": 1e-4, "atol": 1e-3}, L.det(a, stream=cpu))
+        sg, ld = L.slogdet(a, stream=cpu)
+        F.add(f"slogdet {list(a.shape)}", "slogdet", [a], TOL, expected_list=[sg, ld])
+    for shape in [(4, 3), (3, 5), (4, 4), (2, 3, 2)]:
+        a = arr(F.rng.standard_normal(shape), "float32")
+        q, r = L.qr(a, stream=cpu)
+        F.add(f"qr {list(shape)}", "qr", [a], {"compare": "qr", **TOL}, expected_list=[q, r])
+        u, sv, vt = L.svd(a, stream=cpu)
+        F.add(f"svd {list(shape)}", "svd", [a], {"compare": "svd", **TOL}, expected_list=[u, sv, vt])
+        F.add(f"pinv {list(shape)}", "pinv", [a], TOL, L.pinv(a, stream=cpu))
+        p, lo, up = L.lu(a, stream=cpu)
+        F.add(f"lu {list(shape)}", "lu", [a], TOL, expected_list=[p, lo, up])
+        luf, piv = L.lu_factor(a, stream=cpu)
+        F.add(f"lu_factor {list(shape)}", "lu_factor", [a], TOL, expected_list=[luf, piv])
+    for n in (3, 5):
+        a = arr(F.rng.standard_normal((n, n)), "float32")
+        F.add(f"eigvals {n}", "eigvals", [a], {"compare": "eig", **TOL}, L.eigvals(a, stream=cpu))
+        w, v = L.eig(a, stream=cpu)
+        F.add(f"eig {n}", "eig", [a], {"compare": "eig", **TOL}, expected_list=[w, v])
+    x = arr(F.rng.standard_normal((3, 4)), "float32")
+    v1 = arr(F.rng.standard_normal((5,)), "float32")
+    for ordv in [None, 1.0, 2.0, float("inf"), float("-inf"), 0.0, 3.0, -1.0]:
+        F.add(f"norm vector ord={ordv}", "norm", [v1], {"ord": ordv, "axes": None, **TOL}, L.norm(v1, ord=ordv))
+        F.add(f"norm rows ord={ordv}", "norm", [x], {"ord": ordv, "axes": [1], "keepdims": True, **TOL},
+              L.norm(x, ord=ordv, axis=1, keepdims=True))
+    for ordv in [None, "fro", "nuc", 1.0, -1.0, 2.0, -2.0, float("inf"), float("-inf")]:
+        F.add(f"norm matrix ord={ordv}", "norm", [x], {"ord": ordv, "axes": [0, 1], **TOL},
+              L.norm(x, ord=ordv, axis=(0, 1), stream=cpu))
+    y = arr(F.rng.standard_normal((2, 3, 4)), "float32")
+    F.add("norm batched fro axes=[2,1]", "norm", [y], {"ord": "fro", "axes": [2, 1], **TOL}, L.norm(y, ord="fro", axis=(2, 1)))
+    a3, b3 = arr(F.rng.standard_normal((4, 3)), "float32"), arr(F.rng.standard_normal((4, 3)), "float32")
+    F.add("cross", "cross", [a3, b3], {"axis": -1, **TOL}, L.cross(a3, b3))
+    F.add("cross axis 0", "cross", [mx.transpose(a3), mx.transpose(b3)], {"axis": 0, **TOL},
+          L.cross(mx.transpose(a3), mx.transpose(b3), axis=0))
+
+
+FILES = [("ops_fast.json", gen_fast), ("ops_quant.json", gen_quant), ("ops_sort.json", gen_sort),
+         ("ops_scatter.json", gen_scatter), ("ops_conv.json", gen_conv), ("ops_misc.json", gen_misc),
+         ("ops_fft.json", gen_fft), ("ops_linalg.json", gen_linalg)]
 
 
 def main():

@@ -250,3 +250,32 @@ void zoo_sdpa_f32(const float *q, const long *qs, const float *k, const long *ks
     }
     if (qv != qbuf) free(qv);
 }
+
+ZOO_MULTIVERSION
+void zoo_attention_softmax(float *s, long r0, long r1, long Lq, long Lk, int mask_kind,
+                           const float *mask, long ms_h, long ms_i, long ms_j) {
+    for (long r = r0; r < r1; r++) {
+        float *row = s + r * Lk;
+        long i = r % Lq, h = r / Lq;
+        long kend = Lk;
+        if (mask_kind == 1) { kend = i + (Lk - Lq) + 1; if (kend > Lk) kend = Lk; if (kend < 0) kend = 0; }
+        if (mask_kind == 2) {
+            const float *mr = mask + h * ms_h + i * ms_i;
+            if (ms_j == 1) for (long j = 0; j < Lk; j++) row[j] += mr[j];
+            else for (long j = 0; j < Lk; j++) row[j] += mr[j * ms_j];
+        }
+        float m = -INFINITY;
+        for (long j = 0; j < kend; j++) m = row[j] > m ? row[j] : m;
+        if (m == -INFINITY) { for (long j = 0; j < Lk; j++) row[j] = NAN; continue; }
+        float acc[8] = {0};
+        long j = 0;
+        for (; j + 8 <= kend; j += 8)
+            for (int l = 0; l < 8; l++) { float e = fexp(row[j + l] - m); row[j + l] = e; acc[l] += e; }
+        float sum = 0;
+        for (; j < kend; j++) { float e = fexp(row[j] - m); row[j] = e; sum += e; }
+        for (int l = 0; l < 8; l++) sum += acc[l];
+        float inv = 1.0f / sum;
+        for (j = 0; j < kend; j++) row[j] *= inv;
+        for (j = kend; j < Lk; j++) row[j] = 0;
+    }
+}

@@ -251,6 +251,55 @@ static void qdot_rows_avx2(const float *x, long M, long K, const uint32_t *row, 
         y[m * ystride] = hsum256(total) + tail;
     }
 }
+
+/* Four packed rows at once (4- and 8-bit codes): four independent accumulator chains share
+   each load of x, which hides the multiply-add latency. y gets y[m * N + n] for n in
+   [n, n + 4). */
+__attribute__((target("avx2,fma")))
+static void qdot4_avx2(const float *x, long M, long K, const uint32_t *wq, long words, const float *scales,
+                       const float *biases, const float *xsum, float *y, long N, long n, int group, int bits) {
+    long groups = K / group;
+    const uint32_t *rows[4];
+    for (int r = 0; r < 4; r++) rows[r] = wq + (n + r) * words;
+    const __m256i shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
+    const __m256i mask4 = _mm256_set1_epi32(15);
+    for (long m = 0; m < M; m++) {
+        const float *xm = x + m * K;
+        const float *xs = xsum + m * groups;
+        __m256 tot[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        float tail[4] = {0, 0, 0, 0};
+        for (long g = 0; g < groups; g++) {
+            __m256 a[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+            const float *xg = xm + g * group;
+            if (bits == 4) {
+                long w0 = g * group / 8;
+                for (long i = 0; i < group / 8; i++) {
+                    __m256 xv = _mm256_loadu_ps(xg + i * 8);
+                    for (int r = 0; r < 4; r++) {
+                        __m256i c = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)rows[r][w0 + i]), shifts), mask4);
+                        a[r] = _mm256_fmadd_ps(xv, _mm256_cvtepi32_ps(c), a[r]);
+                    }
+                }
+            } else {
+                long b0 = g * group;
+                for (long i = 0; i < group; i += 8) {
+                    __m256 xv = _mm256_loadu_ps(xg + i);
+                    for (int r = 0; r < 4; r++) {
+                        const uint8_t *wb = (const uint8_t *)rows[r] + b0 + i;
+                        __m256i c = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)wb));
+                        a[r] = _mm256_fmadd_ps(xv, _mm256_cvtepi32_ps(c), a[r]);
+                    }
+                }
+            }
+            for (int r = 0; r < 4; r++) {
+                long sg = (n + r) * groups + g;
+                tot[r] = _mm256_fmadd_ps(_mm256_set1_ps(scales[sg]), a[r], tot[r]);
+                tail[r] += biases[sg] * xs[g];
+            }
+        }
+        for (int r = 0; r < 4; r++) y[m * N + n + r] = hsum256(tot[r]) + tail[r];
+    }
+}
 #endif
 
 static void qdot_rows_scalar(const float *x, long M, long K, const uint32_t *row, const float *s,
@@ -290,7 +339,12 @@ void zoo_qmv_t(const float *x, long M, long K, const uint32_t *wq, const float *
 #else
     int fast = 0;
 #endif
-    for (long n = n0; n < n1; n++) {
+    long n = n0;
+#if defined(__x86_64__)
+    if (fast && (bits == 4 || bits == 8) && group % 8 == 0)
+        for (; n + 4 <= n1; n += 4) qdot4_avx2(x, M, K, wq, words, scales, biases, xsum, y, N, n, group, bits);
+#endif
+    for (; n < n1; n++) {
         const uint32_t *row = wq + n * words;
 #if defined(__x86_64__)
         if (fast) { qdot_rows_avx2(x, M, K, row, scales + n * groups, biases + n * groups, xsum, y + n, N, group, bits); continue; }

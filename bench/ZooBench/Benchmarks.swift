@@ -30,6 +30,10 @@ let benchmarkNames: [(String, String)] = [
     ("sdpa", "b=1 hq=9 hk=3 lq=1 lk=512 d=64 causal=0  Fast.scaledDotProductAttention"),
     ("qmm", "m=1 k=576 n=1536 bits=4 group=64  quantizedMatmul (transpose: true)"),
     ("mm_f32", "m=1 k=576 n=1536   float32 x @ W^T of the same shape"),
+    ("conv2d", "n=32 hw=64 cin=64 cout=64  3x3 conv2d, padding 1, channels-last"),
+    ("sort", "n=1048576             sort of n float32"),
+    ("topk", "n=1048576 k=100       topK of n float32"),
+    ("fft", "n=1048576             complex FFT of n real float32 values"),
 ]
 
 final class ZooRunner {
@@ -270,6 +274,25 @@ final class ZooRunner {
             let err = (y - ref).abs().max().item(Float.self)
             result.extra.append(("check", JSON.bool(err < 1e-3 * Float(k).squareRoot())))
             return result
+
+        case "conv2d":
+            let n = try intArg("n", 32), hw = try intArg("hw", 64), cin = try intArg("cin", 64), cout = try intArg("cout", 64)
+            let x = input("conv_x", [n, hw, hw, cin], low: -1, high: 1, seed: 71)
+            let w = input("conv_w", [cout, 3, 3, cin], low: -0.1, high: 0.1, seed: 72)
+            return timed(policy) { conv2d(x, w, padding: (1, 1)) }
+
+        case "sort", "topk":
+            let n = try intArg("n", 1 << 20), k = try intArg("k", 100)
+            let x = input("sort_x", [n], low: -1, high: 1, seed: 81)
+            var result = timed(policy) { name == "sort" ? sort(x) : topK(x, k: k) }
+            let r = (name == "sort" ? sort(x) : topK(x, k: k)).toArray(Float.self)
+            result.extra.append(("check", JSON.bool(zip(r, r.dropFirst()).allSatisfy { $0 <= $1 })))
+            return result
+
+        case "fft":
+            let n = try intArg("n", 1 << 20)
+            let x = input("fft_x", [n], low: -1, high: 1, seed: 91)
+            return timed(policy) { FFT.fft(x) }
 
         default:
             if let r = try formatBenchmark(name, args, policy) { return r }

@@ -35,6 +35,13 @@ void zoo_sdpa_f32(const float *q, const long *qs, const float *k, const long *ks
                   int mask_kind, const float *mask, const long *ms,
                   long r0, long r1, float *scratch);
 
+/* Masked softmax of attention score rows [r0, r1) of a [rows, Lk] block whose row r is query
+   r % Lq of local head r / Lq. mask_kind 1: causal (key j visible when j <= i + Lk - Lq);
+   2: additive mask, row r reads mask[(r / Lq) * ms_h + (r % Lq) * ms_i + j * ms_j].
+   Masked entries become 0; a row with every key masked becomes NaN (as MLX). */
+void zoo_attention_softmax(float *s, long r0, long r1, long Lq, long Lk, int mask_kind,
+                           const float *mask, long ms_h, long ms_i, long ms_j);
+
 /* MLX affine quantization of rows [row0, row1) of a row-contiguous w [rows, K]:
    packed codes (a little-endian bit stream per row, K*bits/32 uint32 words), scales and
    biases [rows, K/group] in w's dtype. */
@@ -59,6 +66,15 @@ void zoo_qmv_t(const float *x, long M, long K, const uint32_t *wq, const float *
    [K, N] (transpose = false), scales/biases [K, N/group]. */
 void zoo_qmv_n(const float *x, long M, long K, const uint32_t *wq, const float *scales,
                const float *biases, float *y, long N, long n0, long n1, int group, int bits);
+
+/* Complex FFT of any length (interleaved re/im doubles): mixed radix 2/3/4/5 with generic
+   radices for other small primes, Bluestein's chirp-z for lengths with a prime factor > 64.
+   A plan is read-only once made, so several threads may execute it at once. */
+typedef struct zoo_fft_plan zoo_fft_plan;
+zoo_fft_plan *zoo_fft_plan_create(long n);
+void zoo_fft_plan_destroy(zoo_fft_plan *p);
+/* out = sum_j in[j] * exp(sign * 2 pi i j k / n); in and out must not overlap. */
+void zoo_fft_execute(const zoo_fft_plan *p, const double *in, double *out, int sign);
 
 /* Stable LSD radix sort of n 32-bit keys (ascending), carrying idx along when not NULL.
    tmp_keys/tmp_idx: scratch of n elements each. */

@@ -64,10 +64,11 @@ public func topK(_ x: Tensor, k: Int, axis: Int? = -1) -> Tensor {
     let n = x.shape[a]
     guard check(k >= 1 && k <= n, "topk", "k \(k) must be in 1...\(n) for axis \(axis) of shape \(fmt(x.shape))")
     else { return .errorPlaceholder(x.dtype) }
-    let sorted = sort(x, axis: a)
-    var items = [TensorIndex](repeating: .slice(start: nil, stop: nil, step: 1), count: x.ndim)
-    items[a] = .slice(start: n - k, stop: nil, step: 1)
-    return sorted.index(items)
+    return alongLast(x, a, "topk") { t in
+        var shape = t.shape
+        shape[shape.count - 1] = k
+        return Tensor(TopKPrimitive(k: k), [t], shape: shape, dtype: t.dtype)
+    } ?? .errorPlaceholder(x.dtype)
 }
 
 // MARK: - Scans

@@ -1,3 +1,4 @@
+import CBLAS
 import CKernels
 import Foundation
 
@@ -148,38 +149,49 @@ struct SDPAPrimitive: Primitive {
         guard let o = other as? SDPAPrimitive else { return false }
         return o.scale == scale && o.maskKind == maskKind
     }
+    /// Per batch and key/value head: the query rows of the heads that share it form one
+    /// [rep * Lq, D] block (contiguous in q), so scores = Q Kᵀ and out = P V are two BLAS calls,
+    /// with the masked softmax in between done in place on one [rep * Lq, Lk] score tile.
     func evalCPU(_ inputs: [ArrayData], outputs: [OutputSpec]) throws -> [ArrayData] {
         let spec = outputs[0]
         let out = ArrayData(allocating: spec.shape, dtype: .float32)
         if out.count == 0 { return [out] }
-        let q = inputs[0]
-        var k = inputs[1], v = inputs[2]
-        if k.strides[3] != 1 && k.shape[3] > 1 { k = copyContiguous(k, to: .float32) }
-        if v.strides[3] != 1 && v.shape[3] > 1 { v = copyContiguous(v, to: .float32) }
-        let B = q.shape[0], Hq = q.shape[1], Lq = q.shape[2], D = q.shape[3]
-        let Hk = k.shape[1], Lk = k.shape[2]
-        let mask = maskKind == 2 ? inputs[3] : nil
-        let qs = q.strides, ks = k.strides, vs = v.strides, ms = mask?.strides ?? [0, 0, 0, 0]
-        let qp = UncheckedBox(q.pointer.assumingMemoryBound(to: Float.self))
-        let kp = UncheckedBox(k.pointer.assumingMemoryBound(to: Float.self))
-        let vp = UncheckedBox(v.pointer.assumingMemoryBound(to: Float.self))
-        let mp = UncheckedBox(mask?.pointer.assumingMemoryBound(to: Float.self))
-        let op = UncheckedBox(out.writePointer.assumingMemoryBound(to: Float.self))
-        let rows = B * Hq * Lq
-        let (scale, kind) = (scale, maskKind)
-        CPU.parallelFor(rows, work: rows * max(Lk, 1) * D * 2) { r in
-            var scratch = [Float](repeating: 0, count: max(Lk, 1))
-            qs.withUnsafeBufferPointer { qsb in ks.withUnsafeBufferPointer { ksb in
-                vs.withUnsafeBufferPointer { vsb in ms.withUnsafeBufferPointer { msb in
-                    scratch.withUnsafeMutableBufferPointer { sc in
-                        zoo_sdpa_f32(qp.value, qsb.baseAddress, kp.value, ksb.baseAddress, vp.value, vsb.baseAddress,
-                                     op.value, B, Hq, Hk, Lq, Lk, D, scale, kind, mp.value, msb.baseAddress,
-                                     r.lowerBound, r.upperBound, sc.baseAddress)
-                    }
-                } }
-            } }
+        var q = inputs[0], k = inputs[1], v = inputs[2]
+        if !(q.isRowContiguous && !q.strides.contains(0)) { q = copyContiguous(q, to: .float32) }
+        let D = q.shape[3]
+        func blasRows(_ a: ArrayData) -> ArrayData {
+            (a.strides[3] == 1 || D == 1) && a.strides[2] >= D ? a : copyContiguous(a, to: .float32)
         }
-        withExtendedLifetime((k, v, mask)) {}
+        k = blasRows(k); v = blasRows(v)
+        let B = q.shape[0], Hq = q.shape[1], Lq = q.shape[2]
+        let Hk = k.shape[1], Lk = k.shape[2], rep = Hq / Hk
+        let rows = rep * Lq
+        if Lk == 0 { memset(out.writePointer, 0, out.count * 4); return [out] }
+        let mask = maskKind == 2 ? inputs[3] : nil
+        let ms = mask?.strides ?? [0, 0, 0, 0]
+        let scores = ArrayData(allocating: [rows, Lk], dtype: .float32)
+        let sp = UncheckedBox(scores.writePointer.assumingMemoryBound(to: Float.self))
+        let qp = q.pointer.assumingMemoryBound(to: Float.self)
+        let kp = k.pointer.assumingMemoryBound(to: Float.self), vp = v.pointer.assumingMemoryBound(to: Float.self)
+        let op = out.writePointer.assumingMemoryBound(to: Float.self)
+        let kind = maskKind
+        for b in 0..<B {
+            for hk in 0..<Hk {
+                let qBlock = qp + b * q.strides[0] + hk * rep * q.strides[1]
+                let kBlock = kp + b * k.strides[0] + hk * k.strides[1]
+                let vBlock = vp + b * v.strides[0] + hk * v.strides[1]
+                let oBlock = op + (b * Hq + hk * rep) * Lq * D
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(Lk), Int32(D), scale,
+                            qBlock, Int32(D), kBlock, Int32(k.strides[2]), 0, sp.value, Int32(Lk))
+                let mp = UncheckedBox(mask.map { $0.pointer.assumingMemoryBound(to: Float.self) + b * ms[0] + hk * rep * ms[1] })
+                CPU.parallelFor(rows, work: rows * Lk * 4) { r in
+                    zoo_attention_softmax(sp.value, r.lowerBound, r.upperBound, Lq, Lk, kind, mp.value, ms[1], ms[2], ms[3])
+                }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(D), Int32(Lk), 1,
+                            sp.value, Int32(Lk), vBlock, Int32(v.strides[2]), 0, oBlock, Int32(D))
+            }
+        }
+        withExtendedLifetime((q, k, v, mask, scores)) {}
         return [out]
     }
 }

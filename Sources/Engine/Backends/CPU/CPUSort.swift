@@ -44,8 +44,7 @@ struct SortPrimitive: Primitive {
                     let o = (op.value + line * n * 4).assumingMemoryBound(to: UInt32.self)
                     for i in 0..<n { o[i] = idx[i] }
                 } else {
-                    let o = op.value + line * n * es
-                    for i in 0..<n { (o + i * es).copyMemory(from: src + Int(idx[i]) * es, byteCount: es) }
+                    gatherElements(src, op.value + line * n * es, idx, es)
                 }
             }
         }
@@ -53,7 +52,21 @@ struct SortPrimitive: Primitive {
         return [out]
     }
 
-    private func makeKeys(_ src: UnsafeRawPointer, _ dt: DType, _ n: Int, _ keys: inout [UInt32], _ fl: inout [Float]) {
+    /// dst[i] = src[idx[i]] for elements of `es` bytes.
+    private func gatherElements(_ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer, _ idx: [UInt32], _ es: Int) {
+        func run<E>(_: E.Type) {
+            let s = src.assumingMemoryBound(to: E.self), d = dst.assumingMemoryBound(to: E.self)
+            idx.withUnsafeBufferPointer { ix in for i in 0..<ix.count { d[i] = s[Int(ix[i])] } }
+        }
+        switch es {
+        case 1: run(UInt8.self)
+        case 2: run(UInt16.self)
+        case 4: run(UInt32.self)
+        default: run(UInt64.self)
+        }
+    }
+
+    func makeKeys(_ src: UnsafeRawPointer, _ dt: DType, _ n: Int, _ keys: inout [UInt32], _ fl: inout [Float]) {
         keys.withUnsafeMutableBufferPointer { k in
             let kp = k.baseAddress!
             switch dt {
@@ -101,6 +114,75 @@ struct SortPrimitive: Primitive {
                 return a < b
             }
         }
+    }
+}
+
+/// The k largest values along the last axis, ascending (ties: the later index wins, as a stable
+/// ascending sort's tail). 32-bit-key types select with a size-k heap (O(n log k)); the
+/// others sort.
+struct TopKPrimitive: Primitive {
+    let k: Int
+    var name: String { "topk" }
+    func isEquivalent(to other: any Primitive) -> Bool { (other as? TopKPrimitive)?.k == k }
+
+    func evalCPU(_ inputs: [ArrayData], outputs: [OutputSpec]) throws -> [ArrayData] {
+        let spec = outputs[0]
+        let out = ArrayData(allocating: spec.shape, dtype: spec.dtype)
+        let x = linesOf(inputs[0])
+        let n = x.shape.last ?? 1, k = self.k
+        let lines = k == 0 ? 0 : out.count / k
+        if lines == 0 { return [out] }
+        let dt = x.dtype, es = dt.size
+        if [.int64, .uint64, .float64, .complex64].contains(dt) {
+            // Sort, then keep the tail.
+            let sorted = try SortPrimitive(arg: false).evalCPU([x], outputs: [OutputSpec(x.shape, dt)])[0]
+            let sp = UnsafeRawPointer(sorted.pointer), dp = out.writePointer
+            for l in 0..<lines { (dp + l * k * es).copyMemory(from: sp + (l * n + n - k) * es, byteCount: k * es) }
+            return [out]
+        }
+        let xp = UncheckedBox(UnsafeRawPointer(x.pointer)), op = UncheckedBox(out.writePointer)
+        let sorter = SortPrimitive(arg: false)
+        CPU.parallelFor(lines, work: lines * n * 2) { range in
+            var keys = [UInt32](repeating: 0, count: n)
+            var fl = dt == .float16 || dt == .bfloat16 ? [Float](repeating: 0, count: n) : []
+            // Min-heap of (key, index) pairs packed in a UInt64: larger index wins ties.
+            var heap = [UInt64](repeating: 0, count: k)
+            for line in range {
+                let src = xp.value + line * n * es
+                sorter.makeKeys(src, dt, n, &keys, &fl)
+                var size = 0
+                keys.withUnsafeBufferPointer { kb in
+                    heap.withUnsafeMutableBufferPointer { h in
+                        for i in 0..<n {
+                            let v = UInt64(kb[i]) << 32 | UInt64(i)
+                            if size < k {
+                                var c = size; size += 1
+                                while c > 0 { let p = (c - 1) / 2; if h[p] <= v { break }; h[c] = h[p]; c = p }
+                                h[c] = v
+                            } else if v > h[0] {
+                                var c = 0
+                                while true {
+                                    let l = 2 * c + 1
+                                    if l >= k { break }
+                                    var m = l
+                                    if l + 1 < k && h[l + 1] < h[l] { m = l + 1 }
+                                    if h[m] >= v { break }
+                                    h[c] = h[m]; c = m
+                                }
+                                h[c] = v
+                            }
+                        }
+                    }
+                }
+                heap.sort()
+                let dst = op.value + line * k * es
+                for (j, e) in heap.enumerated() {
+                    (dst + j * es).copyMemory(from: src + Int(e & 0xFFFF_FFFF) * es, byteCount: es)
+                }
+            }
+        }
+        withExtendedLifetime(x) {}
+        return [out]
     }
 }
 

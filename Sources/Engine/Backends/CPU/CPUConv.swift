@@ -1,0 +1,109 @@
+import CBLAS
+import Foundation
+
+/// N-d convolution, channels-last (MLX layout): input [N, spatial..., Cin], weight
+/// [Cout, kernel..., Cin / groups], output [N, outSpatial..., Cout]. float32 inputs
+/// (the op converts). Each batch element and group: an im2col panel [outSpatial, K * Cg]
+/// (rows of contiguous channel runs) times the weight rows through OpenBLAS sgemm.
+/// Transposed: cols = x · W' through sgemm, then col2im adds each column block into place.
+struct ConvPrimitive: Primitive {
+    let stride: [Int], padding: [Int], dilation: [Int]
+    let groups: Int
+    let transposed: Bool
+    var name: String { transposed ? "conv_transpose" : "convolution" }
+    func isEquivalent(to other: any Primitive) -> Bool {
+        guard let o = other as? ConvPrimitive else { return false }
+        return o.stride == stride && o.padding == padding && o.dilation == dilation && o.groups == groups && o.transposed == transposed
+    }
+
+    func evalCPU(_ inputs: [ArrayData], outputs: [OutputSpec]) throws -> [ArrayData] {
+        let spec = outputs[0]
+        let out = ArrayData(allocating: spec.shape, dtype: .float32)
+        if out.count == 0 { return [out] }
+        let x = contiguousVector(inputs[0], .float32), w = contiguousVector(inputs[1], .float32)
+        let nd = x.ndim - 2
+        let N = x.shape[0], Cin = x.shape[nd + 1], Cout = w.shape[0]
+        let inSp = Array(x.shape[1...nd]), outSp = Array(spec.shape[1...nd]), ks = Array(w.shape[1...nd])
+        let kvol = ks.reduce(1, *), inVol = inSp.reduce(1, *), outVol = outSp.reduce(1, *)
+        let G = groups, cg = Cin / G, og = Cout / G
+        let xp = x.pointer.assumingMemoryBound(to: Float.self), wp = w.pointer.assumingMemoryBound(to: Float.self)
+        let op = out.writePointer.assumingMemoryBound(to: Float.self)
+        if kvol == 0 || Cin == 0 { memset(op, 0, out.count * 4); return [out] }
+        // Offsets (in elements of one spatial position = one channel run) of each kernel tap.
+        func unravel(_ i: Int, _ shape: [Int]) -> [Int] {
+            var r = i, c = [Int](repeating: 0, count: shape.count)
+            for d in Swift.stride(from: shape.count - 1, through: 0, by: -1) { c[d] = r % shape[d]; r /= shape[d] }
+            return c
+        }
+        let taps = (0..<kvol).map { unravel($0, ks) }
+        let inStrides = rowMajorStrides(inSp)
+        if !transposed {
+            let cols = ArrayData(allocating: [outVol, kvol * cg], dtype: .float32)
+            let cp = UncheckedBox(cols.writePointer.assumingMemoryBound(to: Float.self))
+            let xb = UncheckedBox(xp)
+            for n in 0..<N {
+                for g in 0..<G {
+                    let xn = n * inVol * Cin + g * cg
+                    CPU.parallelFor(outVol, work: outVol * kvol * cg) { range in
+                        for o in range {
+                            let oc = unravel(o, outSp)
+                            let row = cp.value + o * kvol * cg
+                            for (t, tap) in taps.enumerated() {
+                                var pos = 0, inside = true
+                                for d in 0..<nd {
+                                    let p = oc[d] * stride[d] - padding[d] + tap[d] * dilation[d]
+                                    if p < 0 || p >= inSp[d] { inside = false; break }
+                                    pos += p * inStrides[d]
+                                }
+                                let dst = row + t * cg
+                                if inside { dst.update(from: xb.value + xn + pos * Cin, count: cg) } else { dst.update(repeating: 0, count: cg) }
+                            }
+                        }
+                    }
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(outVol), Int32(og), Int32(kvol * cg), 1,
+                                cp.value, Int32(kvol * cg), wp + g * og * kvol * cg, Int32(kvol * cg), 0,
+                                op + n * outVol * Cout + g * og, Int32(Cout))
+                }
+            }
+            withExtendedLifetime((x, w, cols)) {}
+            return [out]
+        }
+        // Transposed: W' [cg, kvol * og] per group, cols = x_g [inVol, cg] · W'.
+        memset(op, 0, out.count * 4)
+        let outStrides = rowMajorStrides(outSp)
+        let wt = ArrayData(allocating: [G, cg, kvol, og], dtype: .float32)
+        let wtp = wt.writePointer.assumingMemoryBound(to: Float.self)
+        for g in 0..<G { for o in 0..<og { for t in 0..<kvol { for c in 0..<cg {
+            wtp[((g * cg + c) * kvol + t) * og + o] = wp[((g * og + o) * kvol + t) * cg + c]
+        } } } }
+        let cols = ArrayData(allocating: [inVol, kvol * og], dtype: .float32)
+        let cp = UncheckedBox(cols.writePointer.assumingMemoryBound(to: Float.self))
+        let ob = UncheckedBox(op)
+        for n in 0..<N {
+            for g in 0..<G {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(inVol), Int32(kvol * og), Int32(cg), 1,
+                            xp + n * inVol * Cin + g * cg, Int32(Cin), wtp + g * cg * kvol * og, Int32(kvol * og), 0,
+                            cp.value, Int32(kvol * og))
+                // col2im, sequential over input positions (their targets overlap).
+                let outBase = n * outVol * Cout + g * og
+                for i in 0..<inVol {
+                    let ic = unravel(i, inSp)
+                    let row = cp.value + i * kvol * og
+                    for (t, tap) in taps.enumerated() {
+                        var pos = 0, inside = true
+                        for d in 0..<nd {
+                            let p = ic[d] * stride[d] - padding[d] + tap[d] * dilation[d]
+                            if p < 0 || p >= outSp[d] { inside = false; break }
+                            pos += p * outStrides[d]
+                        }
+                        if !inside { continue }
+                        let dst = ob.value + outBase + pos * Cout, src = row + t * og
+                        for o in 0..<og { dst[o] += src[o] }
+                    }
+                }
+            }
+        }
+        withExtendedLifetime((x, w, wt, cols)) {}
+        return [out]
+    }
+}

@@ -1,0 +1,71 @@
+import CKernels
+import Foundation
+
+/// One-dimensional discrete Fourier transforms along the last axis, in double precision
+/// (CKernels/fft.c: mixed radix, Bluestein for large prime factors), results in complex64/float32.
+struct FFTPrimitive: Primitive {
+    enum Kind: Sendable { case complexToComplex, realToComplex, complexToReal }
+    let kind: Kind
+    let inverse: Bool
+    /// Transform length (input length for c2c and r2c, output length for c2r).
+    let n: Int
+    var name: String {
+        switch kind {
+        case .complexToComplex: return inverse ? "ifft" : "fft"
+        case .realToComplex: return "rfft"
+        case .complexToReal: return "irfft"
+        }
+    }
+    func isEquivalent(to other: any Primitive) -> Bool {
+        guard let o = other as? FFTPrimitive else { return false }
+        return o.kind == kind && o.inverse == inverse && o.n == n
+    }
+
+    func evalCPU(_ inputs: [ArrayData], outputs: [OutputSpec]) throws -> [ArrayData] {
+        let spec = outputs[0]
+        let out = ArrayData(allocating: spec.shape, dtype: spec.dtype)
+        if out.count == 0 { return [out] }
+        let inType: DType = kind == .realToComplex ? .float32 : .complex64
+        let x = contiguousVector(inputs[0], inType)
+        let lenIn = x.shape.last!, lenOut = spec.shape.last!
+        let lines = out.count / lenOut
+        let n = self.n, kind = self.kind, sign: Int32 = inverse ? 1 : -1
+        let scale = inverse ? 1.0 / Double(n) : 1.0
+        let plan = UncheckedBox(zoo_fft_plan_create(n))
+        defer { zoo_fft_plan_destroy(plan.value) }
+        let xp = UncheckedBox(UnsafeRawPointer(x.pointer)), op = UncheckedBox(out.writePointer)
+        CPU.parallelFor(lines, work: lines * n * 16) { range in
+            var a = [Double](repeating: 0, count: 2 * n), b = [Double](repeating: 0, count: 2 * n)
+            for line in range {
+                switch kind {
+                case .complexToComplex:
+                    let src = xp.value.assumingMemoryBound(to: Float.self) + line * lenIn * 2
+                    for i in 0..<(2 * n) { a[i] = Double(src[i]) }
+                case .realToComplex:
+                    let src = xp.value.assumingMemoryBound(to: Float.self) + line * lenIn
+                    for i in 0..<n { a[2 * i] = Double(src[i]); a[2 * i + 1] = 0 }
+                case .complexToReal:
+                    // Hermitian completion of the n/2 + 1 given coefficients.
+                    let src = xp.value.assumingMemoryBound(to: Float.self) + line * lenIn * 2
+                    for k in 0..<n {
+                        if k < lenIn { a[2 * k] = Double(src[2 * k]); a[2 * k + 1] = Double(src[2 * k + 1]) }
+                        else { let j = n - k; a[2 * k] = Double(src[2 * j]); a[2 * k + 1] = -Double(src[2 * j + 1]) }
+                    }
+                }
+                a.withUnsafeBufferPointer { ap in b.withUnsafeMutableBufferPointer { bp in
+                    zoo_fft_execute(plan.value, ap.baseAddress, bp.baseAddress, sign)
+                } }
+                switch kind {
+                case .complexToReal:
+                    let dst = op.value.assumingMemoryBound(to: Float.self) + line * lenOut
+                    for i in 0..<lenOut { dst[i] = Float(b[2 * i] * scale) }
+                default:
+                    let dst = op.value.assumingMemoryBound(to: Float.self) + line * lenOut * 2
+                    for i in 0..<(2 * lenOut) { dst[i] = Float(b[i] * scale) }
+                }
+            }
+        }
+        withExtendedLifetime(x) {}
+        return [out]
+    }
+}
