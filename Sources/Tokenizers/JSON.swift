@@ -53,9 +53,35 @@ public struct JSONObject: Sendable, Equatable {
     private var index = ExactMap<Int>()
     public init() {}
     public init(_ pairs: [(String, JSONValue)]) { for (k, v) in pairs { self[k] = v } }
+
+    /// From parsed pairs. Large objects (vocabularies) are iterated, not looked up, so their
+    /// index is not built; lookups there scan from the end (the last duplicate wins).
+    init(keys: [String], values: [JSONValue]) {
+        if keys.count <= 64 {
+            for (k, v) in zip(keys, values) { self[k] = v }
+        } else {
+            self.keys = keys
+            self.values = values
+            indexed = false
+        }
+    }
+    private var indexed = true
     public subscript(key: String) -> JSONValue? {
-        get { index[key].map { values[$0] } }
+        get {
+            if !indexed {
+                let k = ExactString(key)
+                for i in keys.indices.reversed() where ExactString(keys[i]) == k { return values[i] }
+                return nil
+            }
+            return index[key].map { values[$0] }
+        }
         set {
+            if !indexed {
+                // Switch to indexed storage before mutating.
+                let (k, v) = (keys, values)
+                keys = []; values = []; index = ExactMap<Int>(); indexed = true
+                for (a, b) in zip(k, v) { self[a] = b }
+            }
             if let i = index[key] {
                 if let v = newValue { values[i] = v } else {
                     keys.remove(at: i); values.remove(at: i)
@@ -94,9 +120,10 @@ struct JSONParser {
         switch bytes[pos] {
         case UInt8(ascii: "{"):
             pos += 1
-            var object = JSONObject()
+            var keys: [String] = []
+            var values: [JSONValue] = []
             skipSpace()
-            if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(object) }
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(JSONObject()) }
             while true {
                 skipSpace()
                 guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw error("expected a key") }
@@ -105,11 +132,12 @@ struct JSONParser {
                 guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':'") }
                 pos += 1
                 skipSpace()
-                object[key] = try parseValue(depth: depth + 1)
+                keys.append(key)
+                values.append(try parseValue(depth: depth + 1))
                 skipSpace()
                 guard pos < bytes.count else { throw error("unexpected end of input in object") }
                 if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
-                if bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(object) }
+                if bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(JSONObject(keys: keys, values: values)) }
                 throw error("expected ',' or '}'")
             }
         case UInt8(ascii: "["):
@@ -145,6 +173,19 @@ struct JSONParser {
 
     mutating func parseNumber() throws -> JSONValue {
         let start = pos
+        // Fast path: a plain integer that fits.
+        var p = pos
+        var negative = false
+        if p < bytes.count, bytes[p] == UInt8(ascii: "-") { negative = true; p += 1 }
+        var value = 0
+        var digits = 0
+        while p < bytes.count, bytes[p] >= 0x30, bytes[p] <= 0x39, digits < 18 {
+            value = value * 10 + Int(bytes[p] - 0x30); p += 1; digits += 1
+        }
+        if digits > 0, p == bytes.count || !(bytes[p] == UInt8(ascii: ".") || bytes[p] == UInt8(ascii: "e") || bytes[p] == UInt8(ascii: "E") || (bytes[p] >= 0x30 && bytes[p] <= 0x39)) {
+            pos = p
+            return .int(negative ? -value : value)
+        }
         var isInteger = true
         if pos < bytes.count, bytes[pos] == UInt8(ascii: "-") { pos += 1 }
         if pos + 8 <= bytes.count, bytes[pos] == UInt8(ascii: "I") {

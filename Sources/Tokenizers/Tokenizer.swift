@@ -184,9 +184,17 @@ struct ExactString: Hashable, Sendable {
         var x = a.value, y = b.value
         return x.withUTF8 { p in y.withUTF8 { q in p.count == q.count && (p.count == 0 || memcmp(p.baseAddress!, q.baseAddress!, p.count) == 0) } }
     }
-    func hash(into hasher: inout Hasher) {
+    func hash(into hasher: inout Hasher) { hasher.combine(_rawHashValue(seed: 0)) }
+    // Vocabulary lookups dominate loading; FNV-1a with a final mix is much cheaper than
+    // SipHash for short tokens, and the seed still varies per table.
+    func _rawHashValue(seed: Int) -> Int {
         var v = value
-        v.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        return v.withUTF8 { p -> Int in
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(bitPattern: Int64(seed))
+            for b in p { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+            h ^= h >> 33; h = h &* 0xff51_afd7_ed55_8ccd; h ^= h >> 33
+            return Int(bitPattern: UInt(h))
+        }
     }
 }
 
