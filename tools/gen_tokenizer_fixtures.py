@@ -18,6 +18,10 @@ Versions are pinned in tools/requirements-tokenizers.txt. Run with `make fixture
 import gzip
 import json
 import os
+
+# One thread in the trainers, so that ties resolve the same way on every run.
+os.environ.setdefault("RAYON_NUM_THREADS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import random
 import subprocess
 import sys
@@ -241,6 +245,25 @@ def train_tokenizers(text_file):
     tok.post_processor = processors.Sequence([processors.TemplateProcessing(single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
                                              special_tokens=[("[CLS]", 2), ("[SEP]", 3)])])
     built["wordpiece-bert"] = tok
+
+    # Unigram with byte fallback, NFKD, and Split/Punctuation behaviours.
+    tok = Tokenizer(models.Unigram())
+    tok.normalizer = normalizers.Sequence([normalizers.NFKD(), normalizers.Lowercase()])
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.WhitespaceSplit(),
+        pre_tokenizers.Split("-", behavior="merged_with_previous"),
+        pre_tokenizers.Split(Regex(r"[.,;:]"), behavior="merged_with_next"),
+        pre_tokenizers.Split(Regex(r"[()]"), behavior="removed"),
+        pre_tokenizers.Punctuation(behavior="contiguous")])
+    tok.train([text_file], trainers.UnigramTrainer(vocab_size=2000, special_tokens=["<unk>"], unk_token="<unk>",
+                                                    show_progress=False))
+    spec = json.loads(tok.to_str())
+    low = min(score for _, score in spec["model"]["vocab"]) - 1.0
+    have = {piece for piece, _ in spec["model"]["vocab"]}
+    spec["model"]["vocab"] += [[f"<0x{b:02X}>", low] for b in range(256) if f"<0x{b:02X}>" not in have]
+    spec["model"]["byte_fallback"] = True
+    spec["decoder"] = {"type": "Sequence", "decoders": [{"type": "ByteFallback"}, {"type": "Fuse"}]}
+    built["unigram-bytefallback"] = Tokenizer.from_str(json.dumps(spec))
     return built
 
 

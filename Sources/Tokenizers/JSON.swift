@@ -186,23 +186,69 @@ struct JSONParser {
             pos = p
             return .int(negative ? -value : value)
         }
-        var isInteger = true
-        if pos < bytes.count, bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+        // Other numbers follow serde_json's default (not round-trip) conversion, which the
+        // reference tokenizers read their files with: Unigram scores then match to the bit.
+        pos = start
+        guard let value = serdeDouble() else { throw JSONError(offset: start, message: "invalid number") }
+        // Integers past Int's range stay doubles; others that fit are integers.
+        return .double(value)
+    }
+
+    static let powersOf10: [Double] = (0...308).map { Double("1e\($0)")! }
+
+    /// serde_json's `parse_integer`/`parse_decimal`/`parse_exponent`/`f64_from_parts`.
+    mutating func serdeDouble() -> Double? {
+        var negative = false
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "-") { negative = true; pos += 1 }
         if pos + 8 <= bytes.count, bytes[pos] == UInt8(ascii: "I") {
-            try literal("Infinity")
-            return .double(bytes[start] == UInt8(ascii: "-") ? -.infinity : .infinity)
+            guard (try? literal("Infinity")) != nil else { return nil }
+            return negative ? -.infinity : .infinity
         }
-        while pos < bytes.count {
-            let c = bytes[pos]
-            if c >= 0x30 && c <= 0x39 { pos += 1 } else if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") || c == UInt8(ascii: "+") || c == UInt8(ascii: "-") {
-                isInteger = false; pos += 1
-            } else { break }
+        func isDigit(_ i: Int) -> Bool { i < bytes.count && bytes[i] >= 0x30 && bytes[i] <= 0x39 }
+        func overflows(_ a: UInt64, _ d: UInt64) -> Bool { a >= UInt64.max / 10 && (a > UInt64.max / 10 || d > UInt64.max % 10) }
+        guard isDigit(pos) else { return nil }
+        var significand: UInt64 = 0
+        var exponent = 0
+        var dropped = false
+        // Integer part; digits past u64 range are dropped and counted in the exponent.
+        while isDigit(pos) {
+            let d = UInt64(bytes[pos] - 0x30)
+            if dropped || overflows(significand, d) { dropped = true; exponent += 1 } else { significand = significand * 10 + d }
+            pos += 1
         }
-        guard pos > start else { throw error("unexpected character") }
-        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
-        if isInteger, let i = Int(text) { return .int(i) }
-        guard let d = Double(text) else { throw JSONError(offset: start, message: "invalid number '\(text)'") }
-        return .double(d)
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") {
+            pos += 1
+            guard isDigit(pos) else { return nil }
+            while isDigit(pos) {
+                let d = UInt64(bytes[pos] - 0x30)
+                if !dropped && !overflows(significand, d) { significand = significand * 10 + d; exponent -= 1 } else { dropped = true }
+                pos += 1
+            }
+        }
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "e") || bytes[pos] == UInt8(ascii: "E") {
+            pos += 1
+            var expNegative = false
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-") {
+                expNegative = bytes[pos] == UInt8(ascii: "-"); pos += 1
+            }
+            guard isDigit(pos) else { return nil }
+            var e = 0
+            while isDigit(pos) { e = min(e * 10 + Int(bytes[pos] - 0x30), 100_000); pos += 1 }
+            exponent += expNegative ? -e : e
+        }
+        var f = Double(significand)
+        while true {
+            let a = abs(exponent)
+            if a <= 308 {
+                if exponent >= 0 { f *= JSONParser.powersOf10[a] } else { f /= JSONParser.powersOf10[a] }
+                break
+            }
+            if f == 0 { break }
+            if exponent >= 0 { return .infinity }
+            f /= 1e308
+            exponent += 308
+        }
+        return negative ? -f : f
     }
 
     mutating func parseString() throws -> String {
