@@ -13,7 +13,8 @@ golden ids and decodes produced by the reference implementations:
     WordPiece, Unigram) and SentencePiece Unigram and BPE .model files;
   * chat templates rendered by transformers' apply_chat_template (jinja2).
 
-Versions are pinned in tools/requirements-tokenizers.txt. Run with `make fixtures-tokenizers`.
+Versions are pinned in tools/requirements-tokenizers.txt. Run with `make fixtures-tokenizers`;
+committed trained files are reused unless `--retrain` is given.
 """
 import gzip
 import json
@@ -388,7 +389,9 @@ def golden_for_llama_gguf(path, corpus):
     ids = [llm.tokenize(line.encode("utf-8"), add_bos=True, special=True) for line in corpus]
     plain = [llm.tokenize(line.encode("utf-8"), add_bos=False, special=True) for line in corpus]
     return {"name": "llama-gguf", "source": os.path.relpath(path, ROOT), "llama_cpp_version": llama_cpp.__version__,
-            "ids": ids, "ids_no_special": [p if p != i else None for p, i in zip(plain, ids)]}
+            "ids": ids, "ids_no_special": [p if p != i else None for p, i in zip(plain, ids)],
+            "decoded": [llm.detokenize(i, special=True).decode("utf-8", "replace") for i in ids],
+            "decoded_skip_special": [llm.detokenize(i, special=False).decode("utf-8", "replace") for i in ids]}
 
 
 # ---------------------------------------------------------------- golden ids
@@ -611,14 +614,23 @@ def main():
     print(f"corpus: {len(corpus)} lines, {sum(len(l.encode()) for l in corpus)} bytes")
 
     summary = {"corpus_lines": len(corpus), "versions": {"tokenizers": tokenizers.__version__, "sentencepiece": spm.__version__}}
-    for name, tok in train_tokenizers(text_file).items():
-        path = os.path.join(OUT, "trained", name, "tokenizer.json")
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tok.save(path)
+    # The trainers are not deterministic across runs (hash-map order), so committed trained files
+    # are reused and only the golden data is regenerated; --retrain trains them afresh.
+    names = ["bpe-bytelevel", "bpe-bytefallback", "bpe-suffix", "wordpiece", "unigram", "wordpiece-bert", "unigram-bytefallback"]
+    paths = {n: os.path.join(OUT, "trained", n, "tokenizer.json") for n in names}
+    if "--retrain" in sys.argv or not all(os.path.exists(p) for p in paths.values()):
+        for name, tok in train_tokenizers(text_file).items():
+            os.makedirs(os.path.dirname(paths[name]), exist_ok=True)
+            tok.save(paths[name])
+    for name in names:
+        path = paths[name]
         tok = Tokenizer.from_file(path)
         write_json(os.path.join(OUT, "golden", f"{name}.json"), golden_for(tok, corpus, name, os.path.relpath(path, ROOT)))
         print("trained", name, tok.get_vocab_size())
-    for name, path in train_sentencepiece(text_file).items():
+    spm_paths = {n: os.path.join(OUT, "trained", f"{n}.model") for n in ["spm-unigram", "spm-bpe"]}
+    if "--retrain" in sys.argv or not all(os.path.exists(p) for p in spm_paths.values()):
+        spm_paths = train_sentencepiece(text_file)
+    for name, path in spm_paths.items():
         write_json(os.path.join(OUT, "golden", f"{name}.json"), golden_for_spm(path, corpus, name))
         print("trained", name)
 

@@ -342,18 +342,23 @@ struct LlamaSPMTokenizer: Tokenizer {
         return out
     }
 
+    /// As llama.cpp's token-to-piece (llama-cpp-python's `detokenize`): control and unknown
+    /// tokens print only when special tokens are kept, user-defined tokens verbatim, `▁` as a
+    /// space, byte tokens as bytes; one leading space goes when the ids start with BOS.
     func decode(_ ids: [Int], skipSpecialTokens: Bool) -> String {
         var bytes: [UInt8] = []
         for id in ids {
             guard let t = model.vocab.token(for: id) else { continue }
-            let type = model.types[id]
-            if type == 3 { if !skipSpecialTokens { bytes.append(contentsOf: t.utf8) }; continue }
-            if type == 6, let b = parseByteToken(t) { bytes.append(b); continue }
-            bytes.append(contentsOf: t.replacingLiteral("▁", with: " ").utf8)
+            switch model.types[id] {
+            case 2, 3: if !skipSpecialTokens { bytes.append(contentsOf: t.utf8) }
+            case 4: bytes.append(contentsOf: t.utf8)
+            case 6: if let b = parseByteToken(t) { bytes.append(b) }
+            case 1: bytes.append(contentsOf: t.replacingLiteral("▁", with: " ").utf8)
+            default: break
+            }
         }
-        var s = String(decoding: bytes, as: UTF8.self)
-        if addSpacePrefix, s.hasPrefix(" ") { s.removeFirst() }
-        return s
+        if let first = ids.first, first == bosTokenId, bytes.first == 0x20 { bytes.removeFirst() }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     func applyChatTemplate(messages: [[String: String]], addGenerationPrompt: Bool) throws -> String {

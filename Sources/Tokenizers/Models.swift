@@ -24,7 +24,7 @@ struct Vocabulary: Sendable {
         var pairs: [(String, Int)] = []
         pairs.reserveCapacity(object.count)
         for (k, v) in zip(object.keys, object.values) {
-            guard let id = v.int, id >= 0, id < 50_000_000 else { throw TokenizerError.wrongType("vocab[\(k)]", expected: "a non-negative integer id", in: place) }
+            guard let id = v.int, id >= 0, id < object.count + 1_000_000 else { throw TokenizerError.wrongType("vocab[\(k)]", expected: "a non-negative integer id", in: place) }
             pairs.append((k, id)); maxId = max(maxId, id)
         }
         var tokens = [String](repeating: "", count: maxId + 1)
