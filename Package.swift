@@ -30,8 +30,7 @@ let package = Package(
         .target(name: "Engine", dependencies: ["CBLAS", "CVulkan", "CShaderc", "CKernels"]),
         .target(name: "Formats", dependencies: ["Engine", "CZip"]),
         // C ABI over libsentencepiece (C++), so C++ interop stays out of every Swift target.
-        .target(name: "CSentencePiece", cxxSettings: [.unsafeFlags(["-std=c++17"])],
-                linkerSettings: [.linkedLibrary("sentencepiece")]),
+        .target(name: "CSentencePiece", linkerSettings: [.linkedLibrary("sentencepiece")]),
         .target(name: "Tokenizers", dependencies: ["CSentencePiece"]),
         .target(name: "Zoo", dependencies: ["Engine", "Formats", "Tokenizers", "CZip",
                                       .product(name: "Crypto", package: "swift-crypto")]),

@@ -7,8 +7,8 @@ struct BPEModel: TokenModel {
     struct Merge: Sendable { let rank: Int32; let newId: Int32 }
 
     let vocab: Vocabulary
-    /// (left id << 32 | right id) -> rank and merged id.
-    let merges: [UInt64: Merge]
+    /// (left id, right id) -> rank and merged id.
+    let merges: PairTable
     let unkId: Int?
     let prefix: String?
     let suffix: String?
@@ -26,14 +26,13 @@ struct BPEModel: TokenModel {
         guard let v = json["vocab"]?.object else { throw TokenizerError.missingKey("vocab", in: place) }
         let vocab = try Vocabulary(object: v, place: place)
         guard let m = json["merges"]?.array else { throw TokenizerError.missingKey("merges", in: place) }
-        var pairs: [(String, String)] = []
+        var pairs: [MergeEntry] = []
         pairs.reserveCapacity(m.count)
         for (i, entry) in m.enumerated() {
             if let s = entry.string {
-                guard let space = s.firstIndex(of: " ") else { throw TokenizerError.malformed(place, reason: "merge \(i) '\(s)' has no space") }
-                pairs.append((String(s[..<space]), String(s[s.index(after: space)...])))
+                pairs.append(.line(s))
             } else if let a = entry.array, a.count == 2, let l = a[0].string, let r = a[1].string {
-                pairs.append((l, r))
+                pairs.append(.pair(l, r))
             } else { throw TokenizerError.wrongType("merges[\(i)]", expected: "\"a b\" or [\"a\", \"b\"]", in: place) }
         }
         let unk = json["unk_token"]?.string
@@ -44,20 +43,41 @@ struct BPEModel: TokenModel {
                       ignoreMerges: json["ignore_merges"]?.bool ?? false)
     }
 
-    init(vocab: Vocabulary, merges pairs: [(String, String)], unkToken: String?, prefix: String? = nil, suffix: String? = nil,
+    /// A merge as written in the file: "left right" (split at the first space at or after
+    /// byte `spaceFrom`) or a pair.
+    enum MergeEntry { case line(String), ggufLine(String), pair(String, String) }
+
+    init(vocab: Vocabulary, merges pairs: [MergeEntry], unkToken: String?, prefix: String? = nil, suffix: String? = nil,
          fuseUnk: Bool = false, byteFallback: Bool = false, ignoreMerges: Bool = false) throws {
         let place = "model BPE merges"
         self.vocab = vocab
-        var merges: [UInt64: Merge] = [:]
-        merges.reserveCapacity(pairs.count)
+        var merges = PairTable(capacity: pairs.count)
         let prefixCount = prefix?.utf8.count ?? 0
-        for (rank, (a, b)) in pairs.enumerated() {
-            guard let ia = vocab.ids[a] else { throw TokenizerError.missingToken(a, in: place) }
-            guard let ib = vocab.ids[b] else { throw TokenizerError.missingToken(b, in: place) }
-            let bTail = prefixCount > 0 && b.utf8.count >= prefixCount ? String(decoding: b.utf8.dropFirst(prefixCount), as: UTF8.self) : b
-            let merged = a + bTail
-            guard let id = vocab.ids[merged] else { throw TokenizerError.missingToken(merged, in: place) }
-            merges[UInt64(ia) << 32 | UInt64(ib)] = Merge(rank: Int32(rank), newId: Int32(id))
+        var scratch: [UInt8] = []
+        // Resolves one merge from the bytes of its two sides, without building Strings.
+        func add(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, rank: Int) throws {
+            guard let ia = vocab.ids.id(a) else { throw TokenizerError.missingToken(String(decoding: a, as: UTF8.self), in: place) }
+            guard let ib = vocab.ids.id(b) else { throw TokenizerError.missingToken(String(decoding: b, as: UTF8.self), in: place) }
+            scratch.removeAll(keepingCapacity: true)
+            scratch.append(contentsOf: a)
+            scratch.append(contentsOf: prefixCount > 0 && b.count >= prefixCount ? UnsafeBufferPointer(rebasing: b[prefixCount...]) : b)
+            guard let id = vocab.ids[scratch] else { throw TokenizerError.missingToken(String(decoding: scratch, as: UTF8.self), in: place) }
+            merges.set(Int32(ia), Int32(ib), rank: Int32(rank), id: Int32(id))
+        }
+        for (rank, entry) in pairs.enumerated() {
+            switch entry {
+            case .line(var s), .ggufLine(var s):
+                let from: Int
+                if case .ggufLine = entry { from = 1 } else { from = 0 }
+                try s.withUTF8 { u in
+                    guard u.count > from, let space = u[from...].firstIndex(of: 0x20) else {
+                        throw TokenizerError.malformed(place, reason: "merge \(rank) '\(String(decoding: u, as: UTF8.self))' has no space")
+                    }
+                    try add(UnsafeBufferPointer(rebasing: u[..<space]), UnsafeBufferPointer(rebasing: u[(space + 1)...]), rank: rank)
+                }
+            case .pair(var a, var b):
+                try a.withUTF8 { ua in try b.withUTF8 { ub in try add(ua, ub, rank: rank) } }
+            }
         }
         self.merges = merges
         if let unk = unkToken {
@@ -70,9 +90,9 @@ struct BPEModel: TokenModel {
         self.byteFallback = byteFallback
         self.ignoreMerges = ignoreMerges
         var scalarIds: [UInt32: Int32] = [:]
-        for (id, t) in vocab.tokens.enumerated() where vocab.ids[t] == id {
-            let s = t.unicodeScalars
-            if s.count == 1 { scalarIds[s.first!.value] = Int32(id) }
+        for (id, t) in vocab.tokens.enumerated() {
+            var it = t.unicodeScalars.makeIterator()
+            if let first = it.next(), it.next() == nil, scalarIds[first.value] == nil { scalarIds[first.value] = Int32(id) }
         }
         self.scalarIds = scalarIds
         self.byteIds = (0..<256).map { b in vocab.ids[byteToken(UInt8(b))].map { Int32($0) } ?? -1 }
@@ -143,7 +163,7 @@ struct BPEModel: TokenModel {
         var heap = MinHeap()
         heap.reserve(n)
         for i in 0..<(n - 1) {
-            if let m = merges[UInt64(UInt32(bitPattern: c[i])) << 32 | UInt64(UInt32(bitPattern: c[i + 1]))] {
+            if let m = merges.get(c[i], c[i + 1]) {
                 heap.push(UInt64(m.rank) << 32 | UInt64(i))
             }
         }
@@ -153,17 +173,17 @@ struct BPEModel: TokenModel {
             guard alive[pos] else { continue }
             let right = Int(next[pos])
             guard right >= 0 else { continue }
-            guard let m = merges[UInt64(UInt32(bitPattern: c[pos])) << 32 | UInt64(UInt32(bitPattern: c[right]))], m.rank == rank else { continue }
-            c[pos] = m.newId
+            guard let m = merges.get(c[pos], c[right]), m.rank == rank else { continue }
+            c[pos] = m.id
             alive[right] = false
             let after = next[right]
             next[pos] = after
             if after >= 0 { prev[Int(after)] = Int32(pos) }
             let before = prev[pos]
-            if before >= 0, let pm = merges[UInt64(UInt32(bitPattern: c[Int(before)])) << 32 | UInt64(UInt32(bitPattern: c[pos]))] {
+            if before >= 0, let pm = merges.get(c[Int(before)], c[pos]) {
                 heap.push(UInt64(pm.rank) << 32 | UInt64(before))
             }
-            if after >= 0, let nm = merges[UInt64(UInt32(bitPattern: c[pos])) << 32 | UInt64(UInt32(bitPattern: c[Int(after)]))] {
+            if after >= 0, let nm = merges.get(c[pos], c[Int(after)]) {
                 heap.push(UInt64(nm.rank) << 32 | UInt64(pos))
             }
         }
@@ -172,6 +192,16 @@ struct BPEModel: TokenModel {
         var i = 0
         while i >= 0 { out.append(Int(c[i])); i = Int(next[i]) }
         return out
+    }
+}
+
+/// "left right" split at the first space at or after byte `from` (byte-wise, no grapheme work).
+func splitMerge(_ s: String, from: Int) -> (String, String)? {
+    var s = s
+    return s.withUTF8 { u -> (String, String)? in
+        guard u.count > from, let space = u[from...].firstIndex(of: 0x20) else { return nil }
+        return (String(decoding: UnsafeBufferPointer(rebasing: u[..<space]), as: UTF8.self),
+                String(decoding: UnsafeBufferPointer(rebasing: u[(space + 1)...]), as: UTF8.self))
     }
 }
 

@@ -456,6 +456,7 @@ indirect enum TemplateNode {
 struct TemplateParser {
     let tokens: [TemplateToken]
     var index = 0
+    var depth = 0
 
     init(tokens: [TemplateToken]) { self.tokens = tokens }
 
@@ -467,6 +468,9 @@ struct TemplateParser {
 
     /// Parses nodes until a statement whose keyword is in `until`; returns that statement's tokens.
     mutating func parseBlock(until: Set<String>) throws -> ([TemplateNode], (String, Int, [LexToken])?) {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth < 200 else { throw TokenizerError.template("blocks nested too deeply") }
         var nodes: [TemplateNode] = []
         while index < tokens.count {
             let token = tokens[index]
@@ -596,8 +600,16 @@ struct ExpressionParser {
     let tokens: [LexToken]
     let line: Int
     var pos = 0
+    var depth = 0
+    var links = 0
 
     init(tokens: [LexToken], line: Int) { self.tokens = tokens; self.line = line }
+
+    /// Operator chains build left-nested trees; bound them so evaluation stays shallow.
+    mutating func link() throws {
+        links += 1
+        guard links < 1000 else { throw fail("expression too long") }
+    }
 
     var peek: LexToken? { pos < tokens.count ? tokens[pos] : nil }
     mutating func advance() { pos += 1 }
@@ -631,11 +643,16 @@ struct ExpressionParser {
         return .list(items)
     }
 
-    mutating func parseExpression() throws -> TemplateExpr { try parseOr(allowConditional: true) }
+    mutating func parseExpression() throws -> TemplateExpr {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth < 200 else { throw fail("expression nested too deeply") }
+        return try parseOr(allowConditional: true)
+    }
 
     mutating func parseOr(allowConditional: Bool) throws -> TemplateExpr {
         var left = try parseAnd()
-        while peek == .name("or") { advance(); left = .binary("or", left, try parseAnd()) }
+        while peek == .name("or") { advance(); try link(); left = .binary("or", left, try parseAnd()) }
         if allowConditional, peek == .name("if") {
             advance()
             let cond = try parseOr(allowConditional: false)
@@ -648,12 +665,18 @@ struct ExpressionParser {
 
     mutating func parseAnd() throws -> TemplateExpr {
         var left = try parseNot()
-        while peek == .name("and") { advance(); left = .binary("and", left, try parseNot()) }
+        while peek == .name("and") { advance(); try link(); left = .binary("and", left, try parseNot()) }
         return left
     }
 
     mutating func parseNot() throws -> TemplateExpr {
-        if peek == .name("not") { advance(); return .unary("not", try parseNot()) }
+        if peek == .name("not") {
+            advance()
+            depth += 1
+            defer { depth -= 1 }
+            guard depth < 200 else { throw fail("expression nested too deeply") }
+            return .unary("not", try parseNot())
+        }
         return try parseCompare()
     }
 
@@ -661,42 +684,45 @@ struct ExpressionParser {
         var left = try parseMath1()
         while true {
             if case .op(let o)? = peek, ["==", "!=", "<", ">", "<=", ">="].contains(o) {
-                advance(); left = .binary(o, left, try parseMath1())
+                advance(); try link(); left = .binary(o, left, try parseMath1())
             } else if peek == .name("in") {
-                advance(); left = .binary("in", left, try parseMath1())
+                advance(); try link(); left = .binary("in", left, try parseMath1())
             } else if peek == .name("not"), pos + 1 < tokens.count, tokens[pos + 1] == .name("in") {
-                advance(); advance(); left = .binary("not in", left, try parseMath1())
+                advance(); advance(); try link(); left = .binary("not in", left, try parseMath1())
             } else { return left }
         }
     }
 
     mutating func parseMath1() throws -> TemplateExpr {
         var left = try parseConcat()
-        while case .op(let o)? = peek, o == "+" || o == "-" { advance(); left = .binary(o, left, try parseConcat()) }
+        while case .op(let o)? = peek, o == "+" || o == "-" { advance(); try link(); left = .binary(o, left, try parseConcat()) }
         return left
     }
 
     mutating func parseConcat() throws -> TemplateExpr {
         var left = try parseMath2()
-        while peek == .op("~") { advance(); left = .binary("~", left, try parseMath2()) }
+        while peek == .op("~") { advance(); try link(); left = .binary("~", left, try parseMath2()) }
         return left
     }
 
     mutating func parseMath2() throws -> TemplateExpr {
         var left = try parsePow()
-        while case .op(let o)? = peek, ["*", "/", "//", "%"].contains(o) { advance(); left = .binary(o, left, try parsePow()) }
+        while case .op(let o)? = peek, ["*", "/", "//", "%"].contains(o) { advance(); try link(); left = .binary(o, left, try parsePow()) }
         return left
     }
 
     mutating func parsePow() throws -> TemplateExpr {
         var left = try parseUnary()
-        while peek == .op("**") { advance(); left = .binary("**", left, try parseUnary()) }
+        while peek == .op("**") { advance(); try link(); left = .binary("**", left, try parseUnary()) }
         return left
     }
 
     mutating func parseUnary() throws -> TemplateExpr {
         if case .op(let o)? = peek, o == "-" || o == "+" {
             advance()
+            depth += 1
+            defer { depth -= 1 }
+            guard depth < 200 else { throw fail("expression nested too deeply") }
             return .unary(o, try parseUnary())
         }
         var e = try parsePrimary()
@@ -707,6 +733,7 @@ struct ExpressionParser {
     mutating func parseFilters(_ base: TemplateExpr) throws -> TemplateExpr {
         var e = base
         while true {
+            if peek == .op("|") || peek == .name("is") { try link() }
             if peek == .op("|") {
                 advance()
                 guard case .name(let name)? = peek else { throw fail("expected a filter name") }
@@ -758,6 +785,7 @@ struct ExpressionParser {
     mutating func parsePostfix(_ base: TemplateExpr) throws -> TemplateExpr {
         var e = base
         while true {
+            if peek == .op(".") || peek == .op("[") || peek == .op("(") { try link() }
             if peek == .op(".") {
                 advance()
                 switch peek {

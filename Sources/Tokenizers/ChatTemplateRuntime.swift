@@ -158,7 +158,7 @@ final class TemplateInterpreter {
             case "not": return .bool(!v.isTruthy)
             case "-":
                 switch v {
-                case .int(let i): return .int(-i)
+                case .int(let i): return .int(0 &- i)
                 case .double(let d): return .double(-d)
                 default: throw fail("bad operand type for unary -: '\(v.typeName)'")
                 }
@@ -206,12 +206,12 @@ final class TemplateInterpreter {
                 if case .string(let s) = index { return try attribute(base, s) }
                 return .undefined("item")
             }
-            if i < 0 { i += l.count }
+            if i < 0 { i = i &+ l.count }
             return i >= 0 && i < l.count ? l[i] : .undefined("index \(i)")
         case .string(let s):
             guard case .int(var i) = index else { return .undefined("item") }
             let scalars = Array(s.unicodeScalars)
-            if i < 0 { i += scalars.count }
+            if i < 0 { i = i &+ scalars.count }
             return i >= 0 && i < scalars.count ? .string(String(scalars[i])) : .undefined("index \(i)")
         default: return .undefined("item")
         }
@@ -221,7 +221,7 @@ final class TemplateInterpreter {
         func intOrNil(_ v: TValue?) throws -> Int? {
             guard let v else { return nil }
             switch v {
-            case .int(let i): return i
+            case .int(let i): return max(-(1 << 40), min(1 << 40, i))
             case .none, .undefined: return nil
             default: throw fail("slice indices must be integers")
             }
@@ -276,9 +276,9 @@ final class TemplateInterpreter {
                 default: throw fail("range() takes 1 to 3 arguments")
                 }
                 guard step != 0 else { throw fail("range() step must not be zero") }
-                let values = Array(stride(from: start, to: stop, by: step))
-                guard values.count <= 1_000_000 else { throw fail("range() too large") }
-                return .list(values.map { .int($0) })
+                let span = step > 0 ? Double(stop) - Double(start) : Double(start) - Double(stop)
+                guard span / Double(step.magnitude) <= 1_000_000 else { throw fail("range() too large") }
+                return .list(stride(from: start, to: stop, by: step).map { .int($0) })
             case "strftime_now":
                 let formatter = DateFormatter()
                 formatter.locale = Locale(identifier: "en_US_POSIX")
@@ -439,10 +439,11 @@ final class TemplateInterpreter {
         case ("+", .string(let x), .string(let y)): return .string(x + y)
         case ("+", .list(let x), .list(let y)): return .list(x + y)
         case ("*", .string(let x), .int(let n)), ("*", .int(let n), .string(let x)):
-            guard n < 1_000_000 else { throw fail("string repetition too large") }
+            guard n <= 0 || x.utf8.count <= 50_000_000 / max(n, 1) else { throw fail("string repetition too large") }
             return .string(n > 0 ? String(repeating: x, count: n) : "")
         case ("*", .list(let x), .int(let n)):
-            return .list(n > 0 ? Array([[TValue]](repeating: x, count: min(n, 100_000)).joined()) : [])
+            guard n <= 0 || x.count <= 1_000_000 / max(n, 1) else { throw fail("list repetition too large") }
+            return .list(n > 0 ? Array([[TValue]](repeating: x, count: n).joined()) : [])
         default: break
         }
         let isInt: Bool = {
@@ -454,16 +455,24 @@ final class TemplateInterpreter {
         guard let x = number(a), let y = number(b) else {
             throw fail("unsupported operand type(s) for \(op): '\(a.typeName)' and '\(b.typeName)'")
         }
+        func exactInt(_ v: TValue) -> Int { if case .int(let i) = v { return i }; if case .bool(let b) = v { return b ? 1 : 0 }; return 0 }
         if isInt {
-            let i = Int(x), j = Int(y)
+            let i = exactInt(a), j = exactInt(b)
             switch op {
-            case "+": return .int(i &+ j)
-            case "-": return .int(i &- j)
-            case "*": return .int(i &* j)
+            case "+": let (r, o) = i.addingReportingOverflow(j); return o ? .double(x + y) : .int(r)
+            case "-": let (r, o) = i.subtractingReportingOverflow(j); return o ? .double(x - y) : .int(r)
+            case "*": let (r, o) = i.multipliedReportingOverflow(by: j); return o ? .double(x * y) : .int(r)
             case "/": guard j != 0 else { throw fail("division by zero") }; return .double(x / y)
-            case "//": guard j != 0 else { throw fail("integer division by zero") }; return .int(Int((x / y).rounded(.down)))
-            case "%": guard j != 0 else { throw fail("integer modulo by zero") }; return .int(((i % j) + j) % j)
-            case "**": return j >= 0 ? .int(Int(pow(x, y))) : .double(pow(x, y))
+            case "//", "%":
+                guard j != 0 else { throw fail("integer division or modulo by zero") }
+                if j == -1 { return op == "//" ? .int(0 &- i) : .int(0) }
+                let q = i / j, r = i % j
+                let floor = (r != 0 && (r < 0) != (j < 0)) ? q - 1 : q
+                return op == "//" ? .int(floor) : .int(i - floor * j)
+            case "**":
+                let p = pow(x, y)
+                if j >= 0, p.isFinite, abs(p) < 9.2e18 { return .int(Int(p)) }
+                return .double(p)
             default: break
             }
         }
@@ -561,9 +570,12 @@ final class TemplateInterpreter {
         case "int":
             switch v {
             case .int: return v
-            case .double(let d): return .int(Int(d))
+            case .double(let d): return .int(d.isFinite && abs(d) < 9.2e18 ? Int(d) : 0)
             case .bool(let b): return .int(b ? 1 : 0)
-            case .string(let s): return .int(Int(s.trimmingCharacters(in: .whitespaces)) ?? Int(Double(s) ?? 0))
+            case .string(let s):
+                if let i = Int(s.trimmingCharacters(in: .whitespaces)) { return .int(i) }
+                let d = Double(s.trimmingCharacters(in: .whitespaces)) ?? 0
+                return .int(d.isFinite && abs(d) < 9.2e18 ? Int(d) : 0)
             default: return argument(0, "default") ?? .int(0)
             }
         case "float":
@@ -575,7 +587,7 @@ final class TemplateInterpreter {
             }
         case "abs":
             switch v {
-            case .int(let i): return .int(abs(i))
+            case .int(let i): return .int(i == .min ? i : abs(i))
             case .double(let d): return .double(abs(d))
             default: throw fail("bad operand for abs()")
             }

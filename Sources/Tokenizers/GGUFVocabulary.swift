@@ -39,61 +39,56 @@ public struct GGUFMetadata: Sendable {
     }
 
     public init(data: Data, name: String = "GGUF") throws {
-        var r = GGUFCursor(data: data, name: name)
-        guard try r.bytes(4) == Array("GGUF".utf8) else { throw TokenizerError.malformed(name, reason: "bad magic (not a GGUF file)") }
-        version = try r.u32()
-        guard version == 2 || version == 3 else { throw TokenizerError.unsupported("GGUF version \(version) in \(name)") }
-        _ = try r.u64()  // tensor count
-        let count = try r.u64()
-        guard count < 1_000_000 else { throw TokenizerError.malformed(name, reason: "implausible key/value count \(count)") }
-        var values: [String: GGUFValue] = [:]
-        var keys: [String] = []
-        for _ in 0..<count {
-            let key = try r.string()
-            let type = try r.u32()
-            values[key] = try r.value(type: type, depth: 0)
-            keys.append(key)
+        (version, values, keys) = try data.withUnsafeBytes { raw in
+            var r = GGUFCursor(bytes: raw, name: name)
+            guard try r.bytes(4).elementsEqual("GGUF".utf8) else { throw TokenizerError.malformed(name, reason: "bad magic (not a GGUF file)") }
+            let version = try r.u32()
+            guard version == 2 || version == 3 else { throw TokenizerError.unsupported("GGUF version \(version) in \(name)") }
+            _ = try r.u64()  // tensor count
+            let count = try r.u64()
+            guard count < 1_000_000 else { throw TokenizerError.malformed(name, reason: "implausible key/value count \(count)") }
+            var values: [String: GGUFValue] = [:]
+            var keys: [String] = []
+            for _ in 0..<count {
+                let key = try r.string()
+                let type = try r.u32()
+                values[key] = try r.value(type: type, depth: 0)
+                keys.append(key)
+            }
+            return (version, values, keys)
         }
-        self.values = values
-        self.keys = keys
     }
 
     public subscript(key: String) -> GGUFValue? { values[key] }
 }
 
+/// Bounds-checked little-endian reads over the file's bytes.
 struct GGUFCursor {
-    let data: Data
+    let bytes: UnsafeRawBufferPointer
     let name: String
     var pos = 0
 
-    init(data: Data, name: String) { self.data = data; self.name = name }
+    init(bytes: UnsafeRawBufferPointer, name: String) { self.bytes = bytes; self.name = name }
 
     func fail(_ reason: String) -> TokenizerError { .malformed(name, reason: "\(reason) at byte \(pos)") }
 
-    mutating func bytes(_ n: Int) throws -> [UInt8] {
-        guard n >= 0, pos + n <= data.count else { throw fail("truncated file") }
-        let start = data.startIndex + pos
-        pos += n
-        return Array(data[start..<(start + n)])
+    mutating func bytes(_ n: Int) throws -> UnsafeRawBufferPointer {
+        guard n >= 0, n <= bytes.count - pos else { throw fail("truncated file") }
+        defer { pos += n }
+        return UnsafeRawBufferPointer(rebasing: bytes[pos..<(pos + n)])
     }
     mutating func fixed<T: FixedWidthInteger>(_: T.Type) throws -> T {
         let size = MemoryLayout<T>.size
-        guard pos + size <= data.count else { throw fail("truncated file") }
-        var v: T = 0
-        let start = data.startIndex + pos
-        for i in 0..<size { v |= T(truncatingIfNeeded: data[start + i]) << (8 * i) }
-        pos += size
-        return v
+        guard size <= bytes.count - pos else { throw fail("truncated file") }
+        defer { pos += size }
+        return T(littleEndian: bytes.loadUnaligned(fromByteOffset: pos, as: T.self))
     }
     mutating func u32() throws -> UInt32 { try fixed(UInt32.self) }
     mutating func u64() throws -> UInt64 { try fixed(UInt64.self) }
     mutating func string() throws -> String {
         let n = try u64()
-        guard n <= UInt64(data.count - pos) else { throw fail("string length \(n) past the end") }
-        let start = data.startIndex + pos
-        let s = String(decoding: data[start..<(start + Int(n))], as: UTF8.self)
-        pos += Int(n)
-        return s
+        guard n <= UInt64(bytes.count - pos) else { throw fail("string length \(n) past the end") }
+        return String(decoding: try self.bytes(Int(n)), as: UTF8.self)
     }
     mutating func value(type: UInt32, depth: Int) throws -> GGUFValue {
         switch type {
@@ -113,7 +108,7 @@ struct GGUFCursor {
             guard depth < 4 else { throw fail("arrays nested too deeply") }
             let elementType = try u32()
             let n = try u64()
-            guard n <= UInt64(data.count - pos) else { throw fail("array count \(n) past the end") }
+            guard n <= UInt64(bytes.count - pos) else { throw fail("array count \(n) past the end") }
             var items: [GGUFValue] = []
             items.reserveCapacity(Int(n))
             for _ in 0..<n { items.append(try value(type: elementType, depth: depth + 1)) }
@@ -156,12 +151,7 @@ public enum GGUFTokenizer {
         switch model {
         case "gpt2":
             let mergeStrings = try stringArray(meta, "tokenizer.ggml.merges", name)
-            var merges: [(String, String)] = []
-            merges.reserveCapacity(mergeStrings.count)
-            for (i, m) in mergeStrings.enumerated() {
-                guard let space = m.dropFirst().firstIndex(of: " ") else { throw TokenizerError.malformed(name, reason: "merge \(i) '\(m)' has no space") }
-                merges.append((String(m[..<space]), String(m[m.index(after: space)...])))
-            }
+            let merges = mergeStrings.map { BPEModel.MergeEntry.ggufLine($0) }
             let bpe = try BPEModel(vocab: Vocabulary(tokens: tokens), merges: merges, unkToken: nil)
             let pre = meta["tokenizer.ggml.pre"]?.string ?? "default"
             let addBos = meta["tokenizer.ggml.add_bos_token"]?.bool ?? false
@@ -352,18 +342,23 @@ struct LlamaSPMTokenizer: Tokenizer {
         return out
     }
 
+    /// As llama.cpp's token-to-piece (llama-cpp-python's `detokenize`): control and unknown
+    /// tokens print only when special tokens are kept, user-defined tokens verbatim, `▁` as a
+    /// space, byte tokens as bytes; one leading space goes when the ids start with BOS.
     func decode(_ ids: [Int], skipSpecialTokens: Bool) -> String {
         var bytes: [UInt8] = []
         for id in ids {
             guard let t = model.vocab.token(for: id) else { continue }
-            let type = model.types[id]
-            if type == 3 { if !skipSpecialTokens { bytes.append(contentsOf: t.utf8) }; continue }
-            if type == 6, let b = parseByteToken(t) { bytes.append(b); continue }
-            bytes.append(contentsOf: t.replacingLiteral("▁", with: " ").utf8)
+            switch model.types[id] {
+            case 2, 3: if !skipSpecialTokens { bytes.append(contentsOf: t.utf8) }
+            case 4: bytes.append(contentsOf: t.utf8)
+            case 6: if let b = parseByteToken(t) { bytes.append(b) }
+            case 1: bytes.append(contentsOf: t.replacingLiteral("▁", with: " ").utf8)
+            default: break
+            }
         }
-        var s = String(decoding: bytes, as: UTF8.self)
-        if addSpacePrefix, s.hasPrefix(" ") { s.removeFirst() }
-        return s
+        if let first = ids.first, first == bosTokenId, bytes.first == 0x20 { bytes.removeFirst() }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     func applyChatTemplate(messages: [[String: String]], addGenerationPrompt: Bool) throws -> String {

@@ -53,9 +53,35 @@ public struct JSONObject: Sendable, Equatable {
     private var index = ExactMap<Int>()
     public init() {}
     public init(_ pairs: [(String, JSONValue)]) { for (k, v) in pairs { self[k] = v } }
+
+    /// From parsed pairs. Large objects (vocabularies) are iterated, not looked up, so their
+    /// index is not built; lookups there scan from the end (the last duplicate wins).
+    init(keys: [String], values: [JSONValue]) {
+        if keys.count <= 64 {
+            for (k, v) in zip(keys, values) { self[k] = v }
+        } else {
+            self.keys = keys
+            self.values = values
+            indexed = false
+        }
+    }
+    private var indexed = true
     public subscript(key: String) -> JSONValue? {
-        get { index[key].map { values[$0] } }
+        get {
+            if !indexed {
+                let k = ExactString(key)
+                for i in keys.indices.reversed() where ExactString(keys[i]) == k { return values[i] }
+                return nil
+            }
+            return index[key].map { values[$0] }
+        }
         set {
+            if !indexed {
+                // Switch to indexed storage before mutating.
+                let (k, v) = (keys, values)
+                keys = []; values = []; index = ExactMap<Int>(); indexed = true
+                for (a, b) in zip(k, v) { self[a] = b }
+            }
             if let i = index[key] {
                 if let v = newValue { values[i] = v } else {
                     keys.remove(at: i); values.remove(at: i)
@@ -94,9 +120,10 @@ struct JSONParser {
         switch bytes[pos] {
         case UInt8(ascii: "{"):
             pos += 1
-            var object = JSONObject()
+            var keys: [String] = []
+            var values: [JSONValue] = []
             skipSpace()
-            if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(object) }
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(JSONObject()) }
             while true {
                 skipSpace()
                 guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw error("expected a key") }
@@ -105,11 +132,12 @@ struct JSONParser {
                 guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':'") }
                 pos += 1
                 skipSpace()
-                object[key] = try parseValue(depth: depth + 1)
+                keys.append(key)
+                values.append(try parseValue(depth: depth + 1))
                 skipSpace()
                 guard pos < bytes.count else { throw error("unexpected end of input in object") }
                 if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
-                if bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(object) }
+                if bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(JSONObject(keys: keys, values: values)) }
                 throw error("expected ',' or '}'")
             }
         case UInt8(ascii: "["):
@@ -145,23 +173,82 @@ struct JSONParser {
 
     mutating func parseNumber() throws -> JSONValue {
         let start = pos
-        var isInteger = true
-        if pos < bytes.count, bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+        // Fast path: a plain integer that fits.
+        var p = pos
+        var negative = false
+        if p < bytes.count, bytes[p] == UInt8(ascii: "-") { negative = true; p += 1 }
+        var value = 0
+        var digits = 0
+        while p < bytes.count, bytes[p] >= 0x30, bytes[p] <= 0x39, digits < 18 {
+            value = value * 10 + Int(bytes[p] - 0x30); p += 1; digits += 1
+        }
+        if digits > 0, p == bytes.count || !(bytes[p] == UInt8(ascii: ".") || bytes[p] == UInt8(ascii: "e") || bytes[p] == UInt8(ascii: "E") || (bytes[p] >= 0x30 && bytes[p] <= 0x39)) {
+            pos = p
+            return .int(negative ? -value : value)
+        }
+        // Other numbers follow serde_json's default (not round-trip) conversion, which the
+        // reference tokenizers read their files with: Unigram scores then match to the bit.
+        pos = start
+        guard let value = serdeDouble() else { throw JSONError(offset: start, message: "invalid number") }
+        // Integers past Int's range stay doubles; others that fit are integers.
+        return .double(value)
+    }
+
+    static let powersOf10: [Double] = (0...308).map { Double("1e\($0)")! }
+
+    /// serde_json's `parse_integer`/`parse_decimal`/`parse_exponent`/`f64_from_parts`.
+    mutating func serdeDouble() -> Double? {
+        var negative = false
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "-") { negative = true; pos += 1 }
         if pos + 8 <= bytes.count, bytes[pos] == UInt8(ascii: "I") {
-            try literal("Infinity")
-            return .double(bytes[start] == UInt8(ascii: "-") ? -.infinity : .infinity)
+            guard (try? literal("Infinity")) != nil else { return nil }
+            return negative ? -.infinity : .infinity
         }
-        while pos < bytes.count {
-            let c = bytes[pos]
-            if c >= 0x30 && c <= 0x39 { pos += 1 } else if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") || c == UInt8(ascii: "+") || c == UInt8(ascii: "-") {
-                isInteger = false; pos += 1
-            } else { break }
+        func isDigit(_ i: Int) -> Bool { i < bytes.count && bytes[i] >= 0x30 && bytes[i] <= 0x39 }
+        func overflows(_ a: UInt64, _ d: UInt64) -> Bool { a >= UInt64.max / 10 && (a > UInt64.max / 10 || d > UInt64.max % 10) }
+        guard isDigit(pos) else { return nil }
+        var significand: UInt64 = 0
+        var exponent = 0
+        var dropped = false
+        // Integer part; digits past u64 range are dropped and counted in the exponent.
+        while isDigit(pos) {
+            let d = UInt64(bytes[pos] - 0x30)
+            if dropped || overflows(significand, d) { dropped = true; exponent += 1 } else { significand = significand * 10 + d }
+            pos += 1
         }
-        guard pos > start else { throw error("unexpected character") }
-        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
-        if isInteger, let i = Int(text) { return .int(i) }
-        guard let d = Double(text) else { throw JSONError(offset: start, message: "invalid number '\(text)'") }
-        return .double(d)
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") {
+            pos += 1
+            guard isDigit(pos) else { return nil }
+            while isDigit(pos) {
+                let d = UInt64(bytes[pos] - 0x30)
+                if !dropped && !overflows(significand, d) { significand = significand * 10 + d; exponent -= 1 } else { dropped = true }
+                pos += 1
+            }
+        }
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "e") || bytes[pos] == UInt8(ascii: "E") {
+            pos += 1
+            var expNegative = false
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-") {
+                expNegative = bytes[pos] == UInt8(ascii: "-"); pos += 1
+            }
+            guard isDigit(pos) else { return nil }
+            var e = 0
+            while isDigit(pos) { e = min(e * 10 + Int(bytes[pos] - 0x30), 100_000); pos += 1 }
+            exponent += expNegative ? -e : e
+        }
+        var f = Double(significand)
+        while true {
+            let a = abs(exponent)
+            if a <= 308 {
+                if exponent >= 0 { f *= JSONParser.powersOf10[a] } else { f /= JSONParser.powersOf10[a] }
+                break
+            }
+            if f == 0 { break }
+            if exponent >= 0 { return .infinity }
+            f /= 1e308
+            exponent += 308
+        }
+        return negative ? -f : f
     }
 
     mutating func parseString() throws -> String {

@@ -11,14 +11,11 @@ protocol TokenModel: Sendable {
 /// id <-> token tables shared by the models.
 struct Vocabulary: Sendable {
     let tokens: [String]
-    let ids: ExactMap<Int>
+    let ids: TokenTable
 
     init(tokens: [String]) {
         self.tokens = tokens
-        var ids = ExactMap<Int>()
-        ids.reserveCapacity(tokens.count)
-        for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = i }
-        self.ids = ids
+        ids = TokenTable(tokens: tokens)
     }
 
     /// From a tokenizer.json `{"token": id}` object; ids may have gaps.
@@ -27,15 +24,15 @@ struct Vocabulary: Sendable {
         var pairs: [(String, Int)] = []
         pairs.reserveCapacity(object.count)
         for (k, v) in zip(object.keys, object.values) {
-            guard let id = v.int, id >= 0, id < 50_000_000 else { throw TokenizerError.wrongType("vocab[\(k)]", expected: "a non-negative integer id", in: place) }
+            guard let id = v.int, id >= 0, id < object.count + 1_000_000 else { throw TokenizerError.wrongType("vocab[\(k)]", expected: "a non-negative integer id", in: place) }
             pairs.append((k, id)); maxId = max(maxId, id)
         }
         var tokens = [String](repeating: "", count: maxId + 1)
-        var ids = ExactMap<Int>()
-        ids.reserveCapacity(pairs.count)
-        for (k, id) in pairs { tokens[id] = k; ids[k] = id }
+        var present = [Bool](repeating: false, count: maxId + 1)
+        // The last entry for an id wins, as in a JSON object read into a map.
+        for (k, id) in pairs { tokens[id] = k; present[id] = true }
         self.tokens = tokens
-        self.ids = ids
+        ids = TokenTable(tokens: tokens, present: present)
     }
 
     func token(for id: Int) -> String? { id >= 0 && id < tokens.count ? tokens[id] : nil }

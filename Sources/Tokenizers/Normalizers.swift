@@ -116,6 +116,7 @@ func isBertWhitespace(_ c: Unicode.Scalar) -> Bool {
 
 func isBertControl(_ c: Unicode.Scalar) -> Bool {
     if c == "\t" || c == "\n" || c == "\r" { return false }
+    if c.value < 0x80 { return c.value < 0x20 || c.value == 0x7F }
     // The reference's category tables do not count noncharacters (U+FDD0…, U+xFFFE/F) as Cn.
     if c.properties.isNoncharacterCodePoint { return false }
     switch c.properties.generalCategory {
@@ -125,6 +126,7 @@ func isBertControl(_ c: Unicode.Scalar) -> Bool {
 }
 
 func isChineseChar(_ c: Unicode.Scalar) -> Bool {
+    if c.value < 0x3400 { return false }
     switch c.value {
     case 0x4E00...0x9FFF, 0x3400...0x4DBF, 0x20000...0x2A6DF, 0x2A700...0x2B73F, 0x2B740...0x2B81F,
          0x2B920...0x2CEAF, 0xF900...0xFAFF, 0x2F800...0x2FA1F: return true

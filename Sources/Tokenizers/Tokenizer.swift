@@ -114,12 +114,14 @@ final class LockedCache<Key: Hashable, Value>: @unchecked Sendable {
 
 extension Unicode.Scalar {
     var isLetter: Bool {
+        if value < 0x80 { return (value | 0x20) >= 0x61 && (value | 0x20) <= 0x7A }
         switch properties.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return true
         default: return false
         }
     }
     var isNumber: Bool {
+        if value < 0x80 { return value >= 0x30 && value <= 0x39 }
         switch properties.generalCategory {
         case .decimalNumber, .letterNumber, .otherNumber: return true
         default: return false
@@ -132,9 +134,16 @@ extension Unicode.Scalar {
         }
     }
     /// Unicode White_Space (Rust `char::is_whitespace`, Oniguruma `\s`).
-    var isSpace: Bool { properties.isWhitespace }
+    @inline(__always) var isSpace: Bool {
+        if value < 0x80 { return value == 0x20 || (value >= 0x09 && value <= 0x0D) }
+        return properties.isWhitespace
+    }
     /// Unicode punctuation categories P* (Rust `unicode_categories::is_punctuation`).
     var isPunctuationCategory: Bool {
+        if value < 0x80 {
+            // ASCII P*: all ASCII punctuation except $ + < = > ^ ` | ~ (symbols).
+            return isASCIIPunctuation && !"$+<=>^`|~".unicodeScalars.contains(self)
+        }
         switch properties.generalCategory {
         case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
              .initialPunctuation, .finalPunctuation, .otherPunctuation: return true
@@ -147,6 +156,9 @@ extension Unicode.Scalar {
     }
     /// Regex `\w`: alphabetic, marks, decimal digits, connector punctuation, join controls.
     var isWordCharacter: Bool {
+        if value < 0x80 {
+            return (value >= 0x30 && value <= 0x39) || ((value | 0x20) >= 0x61 && (value | 0x20) <= 0x7A) || value == 0x5F
+        }
         let p = properties
         if p.isAlphabetic || p.isJoinControl { return true }
         switch p.generalCategory {
@@ -160,18 +172,29 @@ extension Unicode.Scalar {
 
 extension Array where Element == Unicode.Scalar {
     init(_ s: String) { self = Array(s.unicodeScalars) }
-    var string: String {
-        var v = String.UnicodeScalarView()
-        v.append(contentsOf: self)
-        return String(v)
-    }
+    var string: String { self[...].string }
 }
 
 extension ArraySlice where Element == Unicode.Scalar {
     var string: String {
-        var v = String.UnicodeScalarView()
-        v.append(contentsOf: self)
-        return String(v)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count)
+        for c in self { appendUTF8(c, to: &bytes) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+@inline(__always) func appendUTF8(_ c: Unicode.Scalar, to bytes: inout [UInt8]) {
+    let v = c.value
+    if v < 0x80 {
+        bytes.append(UInt8(v))
+    } else if v < 0x800 {
+        bytes.append(UInt8(0xC0 | (v >> 6))); bytes.append(UInt8(0x80 | (v & 0x3F)))
+    } else if v < 0x10000 {
+        bytes.append(UInt8(0xE0 | (v >> 12))); bytes.append(UInt8(0x80 | ((v >> 6) & 0x3F))); bytes.append(UInt8(0x80 | (v & 0x3F)))
+    } else {
+        bytes.append(UInt8(0xF0 | (v >> 18))); bytes.append(UInt8(0x80 | ((v >> 12) & 0x3F)))
+        bytes.append(UInt8(0x80 | ((v >> 6) & 0x3F))); bytes.append(UInt8(0x80 | (v & 0x3F)))
     }
 }
 
@@ -184,9 +207,17 @@ struct ExactString: Hashable, Sendable {
         var x = a.value, y = b.value
         return x.withUTF8 { p in y.withUTF8 { q in p.count == q.count && (p.count == 0 || memcmp(p.baseAddress!, q.baseAddress!, p.count) == 0) } }
     }
-    func hash(into hasher: inout Hasher) {
+    func hash(into hasher: inout Hasher) { hasher.combine(_rawHashValue(seed: 0)) }
+    // Vocabulary lookups dominate loading; FNV-1a with a final mix is much cheaper than
+    // SipHash for short tokens, and the seed still varies per table.
+    func _rawHashValue(seed: Int) -> Int {
         var v = value
-        v.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        return v.withUTF8 { p -> Int in
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(bitPattern: Int64(seed))
+            for b in p { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+            h ^= h >> 33; h = h &* 0xff51_afd7_ed55_8ccd; h ^= h >> 33
+            return Int(bitPattern: UInt(h))
+        }
     }
 }
 

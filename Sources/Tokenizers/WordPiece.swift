@@ -30,15 +30,32 @@ struct WordPieceModel: TokenModel {
     func tokenize(_ word: [Unicode.Scalar]) -> [Int] {
         // The limit counts Rust `char`s, i.e. scalars.
         if word.count > maxInputCharsPerWord { return [unkId] }
+        if word.isEmpty { return [] }
+        // Work on UTF-8 bytes laid out as prefix + word; scalar i starts at byte p + offsets[i].
+        var bytes: [UInt8] = Array(prefix.utf8)
+        let p = bytes.count
+        var offsets: [Int] = []
+        offsets.reserveCapacity(word.count + 1)
+        for c in word { offsets.append(bytes.count); appendUTF8(c, to: &bytes) }
+        offsets.append(bytes.count)
+        var scratch = [UInt8](repeating: 0, count: bytes.count)
         var out: [Int] = []
         var start = 0
         while start < word.count {
             var end = word.count
             var found: Int?
             while start < end {
-                var piece = word[start..<end].string
-                if start > 0 { piece = prefix + piece }
-                if let id = vocab.ids[piece] { found = id; break }
+                let s = offsets[start], e = offsets[end]
+                let id: Int?
+                if start == 0 {
+                    id = bytes.withUnsafeBufferPointer { vocab.ids.id(UnsafeBufferPointer(rebasing: $0[s..<e])) }
+                } else {
+                    // prefix + piece, copied together.
+                    for i in 0..<p { scratch[i] = bytes[i] }
+                    for i in 0..<(e - s) { scratch[p + i] = bytes[s + i] }
+                    id = scratch.withUnsafeBufferPointer { vocab.ids.id(UnsafeBufferPointer(rebasing: $0[0..<(p + e - s)])) }
+                }
+                if let id { found = id; break }
                 end -= 1
             }
             guard let id = found else { return [unkId] }
@@ -51,3 +68,4 @@ struct WordPieceModel: TokenModel {
     func id(for token: String) -> Int? { vocab.ids[token] }
     var vocabularySize: Int { vocab.tokens.count }
 }
+

@@ -75,3 +75,23 @@ final class ChatTemplateTests: XCTestCase {
         }
     }
 }
+
+extension ChatTemplateTests {
+    /// Hostile templates: an error or a bounded result, never a crash or a runaway allocation.
+    func testHostileTemplatesAreBounded() throws {
+        let deepParens = "{{ " + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000) + " }}"
+        let deepIfs = String(repeating: "{% if true %}", count: 1000) + String(repeating: "{% endif %}", count: 1000)
+        let longChain = "{{ " + Array(repeating: "1", count: 5000).joined(separator: " + ") + " }}"
+        for bad in [deepParens, deepIfs, longChain] {
+            XCTAssertThrowsError(try ChatTemplate(bad))
+        }
+        for bad in ["{{ range(10 ** 12) | length }}", "{{ 'x' * 10 ** 10 }}", "{{ [1, 2] * 10 ** 9 }}"] {
+            XCTAssertThrowsError(try ChatTemplate(bad).render(JSONObject()), bad)
+        }
+        let minInt = "(-9223372036854775807 - 1)"
+        for expr in ["\(minInt) // -1", "\(minInt) % -1", "-\(minInt)", "2 ** 100000", "[1, 2][\(minInt)]", "'abc'[\(minInt):]",
+                     "[1, 2, 3][::\(minInt)]", "(1.0e308 * 10) | int", "\(minInt) | abs"] {
+            _ = try? ChatTemplate("{{ \(expr) }}").render(JSONObject())
+        }
+    }
+}

@@ -6,7 +6,7 @@ import XCTest
 final class GGUFTests: XCTestCase {
     func testLlamaVocabularyAgainstLlamaCpp() throws {
         let tok = try Tokenizers.load(from: Paths.fixtures.appendingPathComponent("trained/spm-bpe-llama.gguf"))
-        compareEncodeOnly(tok, try Golden("llama-gguf"))
+        compareWithGolden(tok, try Golden("llama-gguf"))
     }
 
     func compareEncodeOnly(_ tok: any Tokenizer, _ golden: Golden) {

@@ -41,3 +41,9 @@ final class GoldenTests: XCTestCase {
         compareWithGolden(tok, try Golden("smollm2"))
     }
 }
+
+extension GoldenTests {
+    func testUnigramByteFallback() throws {
+        compareWithGolden(try trained("unigram-bytefallback"), try Golden("unigram-bytefallback"))
+    }
+}

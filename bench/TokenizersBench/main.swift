@@ -40,6 +40,27 @@ case "encode":
     }
     let t = median(times)
     print("{\"what\": \"encode\", \"seconds\": \(t), \"mb_per_s\": \(bytes / t / 1e6), \"tokens\": \(count)}")
+case "phases":
+    // Where load time goes: parsing vs building.
+    let rounds = Int(args[3]) ?? 3
+    for _ in 0..<rounds {
+        if url.pathExtension == "gguf" {
+            let t0 = now()
+            let meta = try GGUFMetadata(url: url)
+            let t1 = now()
+            _ = try GGUFTokenizer.make(meta)
+            let t2 = now()
+            print("{\"what\": \"phases\", \"metadata_s\": \(t1 - t0), \"build_s\": \(t2 - t1)}")
+        } else {
+            let data = try Data(contentsOf: url.appendingPathComponent("tokenizer.json"))
+            let t0 = now()
+            _ = try JSONValue.parse(data)
+            let t1 = now()
+            _ = try HFTokenizer(json: data)
+            let t2 = now()
+            print("{\"what\": \"phases\", \"json_parse_s\": \(t1 - t0), \"parse_and_build_s\": \(t2 - t1)}")
+        }
+    }
 default:
     exit(2)
 }
