@@ -76,6 +76,7 @@ fixtures: $(VENV)/.fixtures-installed $(MODELS_VENV)/.installed models
 	$(VENV)/bin/python tools/gen_format_fixtures.py
 	$(MODELS_VENV)/bin/pip install -q -r tools/requirements-llamacpp.txt
 	$(MODELS_VENV)/bin/python tools/gen_model_references.py $(SMOLLM2_GGUF)
+	$(MODELS_VENV)/bin/python tools/gen_embedding_references.py $(MINILM_DIR)
 	$(VENV)/bin/python tools/gen_ops_fixtures.py
 
 $(VENV)/.fixtures-installed: $(FIXTURE_REQS)

@@ -206,6 +206,19 @@ public enum ModelRegistry {
         try await Task.detached { try load(nameOrPath, log: { _ in }) }.value
     }
 
+    /// A sentence-embedding model (BERT encoder) by card name or folder, with its tokenizer.
+    public static func loadEmbedder(_ nameOrPath: String, log: (String) -> Void = { _ in }) throws -> (model: BertModel, tokenizer: any Tokenizer) {
+        let dir: URL
+        if FileManager.default.fileExists(atPath: nameOrPath) {
+            dir = URL(fileURLWithPath: nameOrPath)
+        } else {
+            let card = try card(named: nameOrPath)
+            guard card.architecture == "bert" else { throw ZooError.unsupportedArchitecture("\(card.architecture) (zoo embed runs BERT encoders)") }
+            dir = try fetch(card, log: log)
+        }
+        return (try BertModel(folder: dir), try Tokenizers.load(from: dir))
+    }
+
     public static func loadLocal(_ url: URL, card: ModelCard? = nil) throws -> LoadedModel {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else { throw ZooError.fileNotFound(url.path) }

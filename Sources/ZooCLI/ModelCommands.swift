@@ -106,3 +106,27 @@ struct Generate: ParsableCommand {
         }
     }
 }
+
+struct Embed: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Sentence embeddings with an encoder model (mean pooling, L2-normalised).")
+    @Argument(help: "Model name or folder") var model: String
+    @Argument(help: "Texts to embed") var texts: [String]
+    @Flag(help: "Print JSON: one array of floats per text") var json = false
+
+    func run() throws {
+        do {
+            let (m, tok) = try ModelRegistry.loadEmbedder(model) { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
+            let e = try m.embed(texts, tokenizer: tok)
+            let dim = e.dim(1)
+            let values = e.toArray(Float.self)
+            let rows = (0 ..< texts.count).map { Array(values[$0 * dim ..< ($0 + 1) * dim]) }
+            if json {
+                print(String(decoding: try JSONSerialization.data(withJSONObject: rows.map { $0.map { Double($0) } }), as: UTF8.self))
+            } else {
+                for (t, r) in zip(texts, rows) {
+                    print("\(t.debugDescription) [\(dim)]: " + r.prefix(8).map { String(format: "%.4f", $0) }.joined(separator: " ") + " …")
+                }
+            }
+        } catch { throw CLIError(error.localizedDescription) }
+    }
+}
