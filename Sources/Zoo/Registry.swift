@@ -236,6 +236,9 @@ public enum ModelRegistry {
         guard let data = try? Data(contentsOf: configURL) else { throw ZooError.fileNotFound(configURL.path) }
         let raw = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
         let type = raw["model_type"] as? String ?? "?"
+        if type == "gpt2" {
+            return LoadedModel(model: try GPT2Model(folder: dir), tokenizer: try Tokenizers.load(from: dir), card: card, location: url)
+        }
         guard ["llama", "mistral", "qwen2", "smollm"].contains(type) else { throw ZooError.unsupportedArchitecture(type) }
         let config: LlamaConfiguration
         do { config = try JSONDecoder().decode(LlamaConfiguration.self, from: data) } catch {

@@ -24,7 +24,7 @@ public enum ZooError: Error, LocalizedError, Equatable, Sendable {
         case let .download(what, reason): "cannot fetch \(what): \(reason)"
         case let .missingTensor(name, file): "\(file): missing tensor '\(name)'"
         case let .tensorShape(name, expected, actual): "tensor '\(name)' has shape \(actual), expected \(expected)"
-        case let .unsupportedArchitecture(arch): "unsupported architecture '\(arch)' (Zoo runs llama-style models: llama, mistral, qwen2, smollm)"
+        case let .unsupportedArchitecture(arch): "unsupported architecture '\(arch)' (Zoo runs llama, mistral, qwen2, smollm and gpt2 decoders and bert encoders)"
         case let .invalidConfiguration(why): "invalid model configuration: \(why)"
         case let .promptTooLong(tokens, context): "the prompt has \(tokens) tokens but the model's context is \(context)"
         case let .invalidArgument(why): why
