@@ -53,46 +53,67 @@ enum HuggingFace {
         throw lastError
     }
 
-    /// GET with `Range: bytes=<offset>-`, appending the body to `file`.
+    /// GET with `Range: bytes=<offset>-`, streaming the body onto the end of `file` as it
+    /// arrives, so a dropped connection leaves every received byte for the next attempt.
     static func fetchRange(_ url: URL, from offset: Int, into file: URL) throws {
         var request = URLRequest(url: url)
         if offset > 0 { request.setValue("bytes=\(offset)-", forHTTPHeaderField: "Range") }
         if let token = ProcessInfo.processInfo.environment["HF_TOKEN"], !token.isEmpty {
             request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         }
-        let done = DispatchSemaphore(value: 0)
-        final class Box: @unchecked Sendable { var location: URL?; var response: URLResponse?; var error: Error? }
-        let box = Box()
-        let task = URLSession.shared.downloadTask(with: request) { loc, resp, err in
-            if let loc {
-                // Move out of URLSession's temporary file before the handler returns.
-                let keep = file.deletingLastPathComponent().appendingPathComponent(".\(UUID().uuidString).body")
-                try? FileManager.default.moveItem(at: loc, to: keep)
-                box.location = keep
-            }
-            box.response = resp
-            box.error = err
-            done.signal()
+        if !FileManager.default.fileExists(atPath: file.path) { FileManager.default.createFile(atPath: file.path, contents: nil) }
+        guard let handle = FileHandle(forWritingAtPath: file.path) else { throw ZooError.fileNotFound(file.path) }
+        defer { try? handle.close() }
+        let sink = StreamingSink(handle: handle, offset: offset)
+        let session = URLSession(configuration: .ephemeral, delegate: sink, delegateQueue: nil)
+        defer { session.finishTasksAndInvalidate() }
+        session.dataTask(with: request).resume()
+        sink.done.wait()
+        try? handle.synchronize()
+        if let status = sink.status, !(200 ..< 300).contains(status) {
+            throw ZooError.download(url.absoluteString, reason: "HTTP \(status)")
         }
-        task.resume()
-        done.wait()
-        if let e = box.error { throw ZooError.download(url.absoluteString, reason: e.localizedDescription) }
-        guard let http = box.response as? HTTPURLResponse, let body = box.location else {
-            throw ZooError.download(url.absoluteString, reason: "no response")
-        }
-        defer { try? FileManager.default.removeItem(at: body) }
-        switch http.statusCode {
+        if let e = sink.error { throw ZooError.download(url.absoluteString, reason: e.localizedDescription) }
+    }
+}
+
+/// Receives a response body into a file: appended after a 206 for our range, from the start
+/// after a 200 (a server that ignores ranges), not at all for an error status.
+final class StreamingSink: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+    let handle: FileHandle
+    let offset: Int
+    var status: Int?
+    var error: Error?
+    var accept = false
+    let done = DispatchSemaphore(value: 0)
+
+    init(handle: FileHandle, offset: Int) {
+        self.handle = handle
+        self.offset = offset
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
+        status = (response as? HTTPURLResponse)?.statusCode
+        switch status {
         case 206 where offset > 0:
-            guard let h = FileHandle(forWritingAtPath: file.path) else { throw ZooError.fileNotFound(file.path) }
-            defer { try? h.close() }
-            h.seekToEndOfFile()
-            h.write(try Data(contentsOf: body))
+            handle.seekToEndOfFile()
+            accept = true
         case 200:
-            // The server ignored the range: start over with the full body.
-            try? FileManager.default.removeItem(at: file)
-            try FileManager.default.moveItem(at: body, to: file)
+            handle.truncateFile(atOffset: 0)
+            accept = true
         default:
-            throw ZooError.download(url.absoluteString, reason: "HTTP \(http.statusCode)")
+            accept = false
         }
+        completionHandler(accept ? .allow : .cancel)
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        if accept { handle.write(data) }
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
+        if accept { self.error = error }
+        done.signal()
     }
 }
