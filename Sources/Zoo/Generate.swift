@@ -298,3 +298,12 @@ public func generate(model: any LanguageModel, tokenizer: any Tokenizer, promptT
     }
     return (text, tokens, stats)
 }
+
+/// Generation with a cancellation check between tokens (`zoo chat` stops an answer on Ctrl-C).
+public func generateTokens(model: any LanguageModel, tokenizer: any Tokenizer, promptTokens: [Int],
+                           parameters: GenerateParameters, isCancelled: () -> Bool,
+                           onPiece: (String) -> Void) throws -> (GenerationStatistics, [Int]) {
+    let (stats, tokens) = try runGeneration(model: model, tokenizer: tokenizer, prompt: promptTokens, parameters: parameters,
+                                            isCancelled: isCancelled) { onPiece($0.text) }
+    return (stats, tokens)
+}

@@ -130,3 +130,81 @@ struct Embed: ParsableCommand {
         } catch { throw CLIError(error.localizedDescription) }
     }
 }
+
+/// Set by SIGINT while an answer is being generated.
+final class InterruptFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var raised = false
+    var generating = false
+    func raise() { lock.lock(); raised = true; lock.unlock() }
+    func take() -> Bool { lock.lock(); defer { raised = false; lock.unlock() }; return raised }
+    var isRaised: Bool { lock.lock(); defer { lock.unlock() }; return raised }
+}
+
+struct Chat: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Chat with a model interactively (history through its chat template).",
+        discussion: "Ctrl-C stops the current answer; Ctrl-C at the prompt, Ctrl-D or /exit leaves. /reset clears the history.")
+    @Argument(help: "Model name or path") var model: String
+    @Option(help: "System message") var system: String?
+    @Option(help: "Tokens per answer at most") var maxTokens = 512
+    @Option(help: "Sampling temperature (0: greedy)") var temperature: Float?
+    @Option(help: "Nucleus sampling mass") var topP: Float?
+    @Option(help: "Random seed") var seed: UInt64 = 0
+
+    func run() throws {
+        let loaded: LoadedModel
+        do { loaded = try ModelRegistry.load(model) { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) } } catch {
+            throw CLIError(error.localizedDescription)
+        }
+        var p = loaded.card?.defaultParameters ?? GenerateParameters()
+        p.maxTokens = maxTokens
+        if let t = temperature { p.temperature = t }
+        if let t = topP { p.topP = t }
+        p.seed = seed
+        let flag = InterruptFlag()
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler {
+            if flag.generating { flag.raise() } else { print(""); Foundation.exit(0) }
+        }
+        source.resume()
+        var history: [[String: String]] = system.map { [["role": "system", "content": $0]] } ?? []
+        print("Chatting with \(loaded.card?.name ?? model). Ctrl-C stops an answer; Ctrl-D or /exit quits; /reset clears the history.")
+        while true {
+            print("\n> ", terminator: "")
+            fflush(nil)
+            guard let line = readLine() else { print(""); break }
+            let text = line.trimmingCharacters(in: .whitespaces)
+            if text.isEmpty { continue }
+            if text == "/exit" { break }
+            if text == "/reset" { history = system.map { [["role": "system", "content": $0]] } ?? []; print("(history cleared)"); continue }
+            history.append(["role": "user", "content": text])
+            do {
+                let rendered = try loaded.tokenizer.applyChatTemplate(messages: history, addGenerationPrompt: true)
+                let ids = loaded.tokenizer.encode(rendered, addSpecialTokens: false)
+                p.seed &+= 1
+                flag.generating = true
+                var answer = ""
+                let (stats, _) = try runChatTurn(loaded, ids, p, isCancelled: { flag.isRaised }) { piece in
+                    answer += piece
+                    FileHandle.standardOutput.write(piece.data(using: .utf8)!)
+                }
+                flag.generating = false
+                if flag.take() { print(" [stopped]", terminator: "") }
+                print()
+                FileHandle.standardError.write(String(format: "[%d tokens, %.1f tok/s]\n", stats.generatedTokens, stats.decodeTokensPerSecond).data(using: .utf8)!)
+                history.append(["role": "assistant", "content": answer])
+            } catch {
+                flag.generating = false
+                FileHandle.standardError.write("error: \(error.localizedDescription)\n".data(using: .utf8)!)
+                history.removeLast()
+            }
+        }
+    }
+
+    func runChatTurn(_ m: LoadedModel, _ ids: [Int], _ p: GenerateParameters, isCancelled: @escaping () -> Bool,
+                     onPiece: @escaping (String) -> Void) throws -> (GenerationStatistics, [Int]) {
+        try generateTokens(model: m.model, tokenizer: m.tokenizer, promptTokens: ids, parameters: p, isCancelled: isCancelled, onPiece: onPiece)
+    }
+}

@@ -7,7 +7,7 @@ struct ZooCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "zoo",
         abstract: "Zoo: a machine-learning stack in Swift.",
-        subcommands: [Demo.self, Devices.self, List.self, Info.self, Fetch.self, Generate.self, Embed.self, Convert.self, Inspect.self, Tokenize.self])
+        subcommands: [Demo.self, Devices.self, List.self, Info.self, Fetch.self, Generate.self, Chat.self, Embed.self, Convert.self, Inspect.self, Tokenize.self])
 }
 
 /// Builds a small graph, evaluates it on the CPU and (when present) the Vulkan GPU,
