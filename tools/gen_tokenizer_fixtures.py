@@ -618,6 +618,19 @@ CHAT_TEMPLATES = {
         "{{ bos_token ~ eos_token }}{% if add_generation_prompt %}<gen>{% endif %}\n"),
 }
 
+# JSON output and dictionary iteration as tool-calling templates use them.
+CHAT_TEMPLATES["json-tools"] = (
+    "{%- if tools %}{{ tools | tojson(indent=2) }}\n{{ tools[0] | tojson(sort_keys=true) }}\n{% endif -%}\n"
+    "{{ {'b': 1.5, 'a': [1e-7, 100000000000000000000.0, -0.0, 3.0, 0.1 + 0.2, 7 / 2, 2 ** 10]} | tojson }}\n"
+    "{%- for m in messages %}\n"
+    "  {%- for key, value in m.items() %}{{ key }}={{ value | tojson }};{% endfor %}\n"
+    "  {%- if m.tool_calls is defined %}{% for call in m.tool_calls %}"
+    "{{ call.function.name }}({% for k, v in call.function.arguments | items %}{{ k }}: {{ v }}{{ ', ' if not loop.last }}{% endfor %})"
+    "{% endfor %}{% endif %}\n"
+    "{%- endfor %}\n"
+    "{{- messages | map(attribute='role') | unique | list | tojson }} {{ messages | selectattr('role', 'in', ['user', 'tool']) | list | length }}"
+    "{% if add_generation_prompt %}\n>>> {% endif %}")
+
 CHAT_CASES = [
     {"name": "single-user", "messages": [{"role": "user", "content": "Hello!"}]},
     {"name": "system-user-assistant", "messages": [
