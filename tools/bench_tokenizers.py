@@ -111,7 +111,11 @@ def main():
     def peer_hf(path):
         tok = Tokenizer.from_file(path)
         tok.no_truncation(); tok.no_padding()
-        return mb / timed(lambda: tok.encode_batch(lines, add_special_tokens=False))[0]
+        # The faster of the two batch entry points (encode_batch_fast skips offsets).
+        best = mb / timed(lambda: tok.encode_batch(lines, add_special_tokens=False))[0]
+        if hasattr(tok, "encode_batch_fast"):
+            best = max(best, mb / timed(lambda: tok.encode_batch_fast(lines, add_special_tokens=False))[0])
+        return best
 
     sp = spm.SentencePieceProcessor(model_file=SPM)
     cases = [

@@ -60,6 +60,9 @@ def training_text():
 
 # ---------------------------------------------------------------- corpus
 
+LLAMA3_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+                  r"|\s*[\r\n]+|\s+(?!\S)|\s+")
+
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<repo_name>", "<file_sep>",
             "[CLS]", "[SEP]", "[PAD]", "[MASK]", "[UNK]", "<s>", "</s>", "<unk>", "<pad>",
             "<tool>", "</tool>", "<|pad|>", "<mask>", "<0x41>", "▁"]
@@ -247,6 +250,17 @@ def train_tokenizers(text_file):
                                              special_tokens=[("[CLS]", 2), ("[SEP]", 3)])])
     built["wordpiece-bert"] = tok
 
+    # LLaMA-3 style: the LLaMA-3 split regex, byte-level without its own regex, ignore_merges.
+    tok = Tokenizer(models.BPE(ignore_merges=True))
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(LLAMA3_PATTERN), behavior="isolated", invert=False),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    tok.decoder = decoders.ByteLevel()
+    tok.train([text_file], trainers.BpeTrainer(vocab_size=3000, special_tokens=["<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>"],
+                                                initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False))
+    tok.post_processor = processors.TemplateProcessing(single="<|begin_of_text|> $A", special_tokens=[("<|begin_of_text|>", 0)])
+    built["bpe-llama3"] = tok
+
     # Unigram with byte fallback, NFKD, and Split/Punctuation behaviours.
     tok = Tokenizer(models.Unigram())
     tok.normalizer = normalizers.Sequence([normalizers.NFKD(), normalizers.Lowercase()])
@@ -388,12 +402,44 @@ def write_llama_gguf(spm_path, dest):
     w.close()
 
 
-def golden_for_llama_gguf(path, corpus):
+def write_gpt2_gguf(tokenizer_json, dest, pre):
+    """A vocabulary-only GGUF of type `gpt2` from a byte-level BPE tokenizer.json."""
+    import gguf
+    spec = json.load(open(tokenizer_json, encoding="utf-8"))
+    vocab = spec["model"]["vocab"]
+    tokens = [None] * len(vocab)
+    for t, i in vocab.items():
+        tokens[i] = t
+    specials = {t["content"] for t in spec["added_tokens"] if t["special"]}
+    merges = [m if isinstance(m, str) else " ".join(m) for m in spec["model"]["merges"]]
+    w = gguf.GGUFWriter(dest, arch="llama")
+    w.add_context_length(256)
+    w.add_embedding_length(64)
+    w.add_block_count(1)
+    w.add_feed_forward_length(128)
+    w.add_head_count(2)
+    w.add_head_count_kv(2)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre(pre)
+    w.add_token_list(tokens)
+    w.add_token_types([3 if t in specials else 1 for t in tokens])
+    w.add_token_merges(merges)
+    w.add_bos_token_id(vocab["<|begin_of_text|>"])
+    w.add_eos_token_id(vocab["<|end_of_text|>"])
+    w.add_add_bos_token(True)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def golden_for_llama_gguf(path, corpus, name="llama-gguf"):
     import llama_cpp
     llm = llama_cpp.Llama(model_path=path, vocab_only=True, verbose=False)
     ids = [llm.tokenize(line.encode("utf-8"), add_bos=True, special=True) for line in corpus]
     plain = [llm.tokenize(line.encode("utf-8"), add_bos=False, special=True) for line in corpus]
-    return {"name": "llama-gguf", "source": os.path.relpath(path, ROOT), "llama_cpp_version": llama_cpp.__version__,
+    return {"name": name, "source": os.path.relpath(path, ROOT), "llama_cpp_version": llama_cpp.__version__,
             "ids": ids, "ids_no_special": [p if p != i else None for p, i in zip(plain, ids)],
             "decoded": [llm.detokenize(i, special=True).decode("utf-8", "replace") for i in ids],
             "decoded_skip_special": [llm.detokenize(i, special=False).decode("utf-8", "replace") for i in ids]}
@@ -419,6 +465,17 @@ def golden_for_spm(path, corpus, name):
     ids = [sp.encode(line) for line in corpus]
     return {"name": name, "source": os.path.relpath(path, ROOT), "sentencepiece_version": spm.__version__,
             "ids": ids, "decoded": [sp.decode(i) for i in ids]}
+
+
+def compact(golden, corpus):
+    """Smaller golden files: a decode equal to its input line is stored as null, a skip-special
+    decode equal to the plain decode as null (the tests expand them back)."""
+    decoded = golden.get("decoded")
+    if decoded is not None:
+        if "decoded_skip_special" in golden:
+            golden["decoded_skip_special"] = [None if s == d else s for s, d in zip(golden["decoded_skip_special"], decoded)]
+        golden["decoded"] = [None if d == line else d for d, line in zip(decoded, corpus)]
+    return golden
 
 
 def write_json(path, obj):
@@ -561,6 +618,19 @@ CHAT_TEMPLATES = {
         "{{ bos_token ~ eos_token }}{% if add_generation_prompt %}<gen>{% endif %}\n"),
 }
 
+# JSON output and dictionary iteration as tool-calling templates use them.
+CHAT_TEMPLATES["json-tools"] = (
+    "{%- if tools %}{{ tools | tojson(indent=2) }}\n{{ tools[0] | tojson(sort_keys=true) }}\n{% endif -%}\n"
+    "{{ {'b': 1.5, 'a': [1e-7, 100000000000000000000.0, -0.0, 3.0, 0.1 + 0.2, 7 / 2, 2 ** 10]} | tojson }}\n"
+    "{%- for m in messages %}\n"
+    "  {%- for key, value in m.items() %}{{ key }}={{ value | tojson }};{% endfor %}\n"
+    "  {%- if m.tool_calls is defined %}{% for call in m.tool_calls %}"
+    "{{ call.function.name }}({% for k, v in call.function.arguments | items %}{{ k }}: {{ v }}{{ ', ' if not loop.last }}{% endfor %})"
+    "{% endfor %}{% endif %}\n"
+    "{%- endfor %}\n"
+    "{{- messages | map(attribute='role') | unique | list | tojson }} {{ messages | selectattr('role', 'in', ['user', 'tool']) | list | length }}"
+    "{% if add_generation_prompt %}\n>>> {% endif %}")
+
 CHAT_CASES = [
     {"name": "single-user", "messages": [{"role": "user", "content": "Hello!"}]},
     {"name": "system-user-assistant", "messages": [
@@ -621,40 +691,49 @@ def main():
     summary = {"corpus_lines": len(corpus), "versions": {"tokenizers": tokenizers.__version__, "sentencepiece": spm.__version__}}
     # The trainers are not deterministic across runs (hash-map order), so committed trained files
     # are reused and only the golden data is regenerated; --retrain trains them afresh.
-    names = ["bpe-bytelevel", "bpe-bytefallback", "bpe-suffix", "wordpiece", "unigram", "wordpiece-bert", "unigram-bytefallback"]
+    names = ["bpe-bytelevel", "bpe-bytefallback", "bpe-suffix", "wordpiece", "unigram", "wordpiece-bert", "unigram-bytefallback",
+             "bpe-llama3"]
     paths = {n: os.path.join(OUT, "trained", n, "tokenizer.json") for n in names}
-    if "--retrain" in sys.argv or not all(os.path.exists(p) for p in paths.values()):
+    missing = [n for n in names if not os.path.exists(paths[n])]
+    if "--retrain" in sys.argv or missing:
         for name, tok in train_tokenizers(text_file).items():
-            os.makedirs(os.path.dirname(paths[name]), exist_ok=True)
-            tok.save(paths[name])
+            if "--retrain" in sys.argv or name in missing:
+                os.makedirs(os.path.dirname(paths[name]), exist_ok=True)
+                tok.save(paths[name])
     for name in names:
         path = paths[name]
         tok = Tokenizer.from_file(path)
-        write_json(os.path.join(OUT, "golden", f"{name}.json"), golden_for(tok, corpus, name, os.path.relpath(path, ROOT)))
+        write_json(os.path.join(OUT, "golden", f"{name}.json"), compact(golden_for(tok, corpus, name, os.path.relpath(path, ROOT)), corpus))
         print("trained", name, tok.get_vocab_size())
     spm_paths = {n: os.path.join(OUT, "trained", f"{n}.model") for n in ["spm-unigram", "spm-bpe"]}
     if "--retrain" in sys.argv or not all(os.path.exists(p) for p in spm_paths.values()):
         spm_paths = train_sentencepiece(text_file)
     for name, path in spm_paths.items():
-        write_json(os.path.join(OUT, "golden", f"{name}.json"), golden_for_spm(path, corpus, name))
+        write_json(os.path.join(OUT, "golden", f"{name}.json"), compact(golden_for_spm(path, corpus, name), corpus))
         print("trained", name)
 
     try:
         gguf_path = os.path.join(OUT, "trained", "spm-bpe-llama.gguf")
         write_llama_gguf(os.path.join(OUT, "trained", "spm-bpe.model"), gguf_path)
-        write_json(os.path.join(OUT, "golden", "llama-gguf.json"), golden_for_llama_gguf(gguf_path, corpus))
+        write_json(os.path.join(OUT, "golden", "llama-gguf.json"), compact(golden_for_llama_gguf(gguf_path, corpus), corpus))
         print("llama gguf written")
+        gguf_path = os.path.join(OUT, "trained", "bpe-llama3.gguf")
+        write_gpt2_gguf(paths["bpe-llama3"], gguf_path, "llama-bpe")
+        write_json(os.path.join(OUT, "golden", "llama3-gguf.json"),
+                   compact(golden_for_llama_gguf(gguf_path, corpus, "llama3-gguf"), corpus))
+        print("llama-bpe gguf written")
     except ImportError as e:
         print("llama-cpp-python missing, llama GGUF golden skipped:", e)
 
     minilm = Tokenizer.from_file(os.path.join(MINILM, "tokenizer.json"))
-    write_json(os.path.join(OUT, "golden", "minilm.json"), golden_for(minilm, corpus, "minilm", "models/all-minilm-l6-v2/tokenizer.json"))
+    write_json(os.path.join(OUT, "golden", "minilm.json"),
+               compact(golden_for(minilm, corpus, "minilm", "models/all-minilm-l6-v2/tokenizer.json"), corpus))
 
     smol, smol_template = smollm2_reference()
     g = golden_for(smol, corpus, "smollm2", "models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
     summary["smollm2_cross_check"] = cross_check_smollm2(corpus, g["ids"])
     print("smollm2 cross-check:", json.dumps(summary["smollm2_cross_check"], ensure_ascii=False)[:2000])
-    write_json(os.path.join(OUT, "golden", "smollm2.json"), g)
+    write_json(os.path.join(OUT, "golden", "smollm2.json"), compact(g, corpus))
 
     CHAT_TEMPLATES["smollm2"] = smol_template
     for tname, source in CHAT_TEMPLATES.items():

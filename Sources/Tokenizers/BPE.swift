@@ -36,15 +36,14 @@ struct BPEModel: TokenModel {
             } else { throw TokenizerError.wrongType("merges[\(i)]", expected: "\"a b\" or [\"a\", \"b\"]", in: place) }
         }
         let unk = json["unk_token"]?.string
-        if let d = json["dropout"]?.double, d > 0 { /* dropout only matters in training; encode deterministically */ }
         try self.init(vocab: vocab, merges: pairs, unkToken: unk,
                       prefix: json["continuing_subword_prefix"]?.string, suffix: json["end_of_word_suffix"]?.string,
                       fuseUnk: json["fuse_unk"]?.bool ?? false, byteFallback: json["byte_fallback"]?.bool ?? false,
                       ignoreMerges: json["ignore_merges"]?.bool ?? false)
     }
 
-    /// A merge as written in the file: "left right" (split at the first space at or after
-    /// byte `spaceFrom`) or a pair.
+    /// A merge as written in the file: "left right" split at the first space (GGUF: the first
+    /// space after the first byte, as llama.cpp reads them) or a pair.
     enum MergeEntry { case line(String), ggufLine(String), pair(String, String) }
 
     init(vocab: Vocabulary, merges pairs: [MergeEntry], unkToken: String?, prefix: String? = nil, suffix: String? = nil,
@@ -192,16 +191,6 @@ struct BPEModel: TokenModel {
         var i = 0
         while i >= 0 { out.append(Int(c[i])); i = Int(next[i]) }
         return out
-    }
-}
-
-/// "left right" split at the first space at or after byte `from` (byte-wise, no grapheme work).
-func splitMerge(_ s: String, from: Int) -> (String, String)? {
-    var s = s
-    return s.withUTF8 { u -> (String, String)? in
-        guard u.count > from, let space = u[from...].firstIndex(of: 0x20) else { return nil }
-        return (String(decoding: UnsafeBufferPointer(rebasing: u[..<space]), as: UTF8.self),
-                String(decoding: UnsafeBufferPointer(rebasing: u[(space + 1)...]), as: UTF8.self))
     }
 }
 

@@ -170,11 +170,15 @@ func pythonStringRepr(_ s: String) -> String {
     return out
 }
 
-/// `json.dumps(value, ensure_ascii=False, indent=indent)`.
-func pythonJSON(_ v: TValue, indent: Int?, level: Int = 0) throws -> String {
+/// `json.dumps(value, ensure_ascii=False, indent=indent, separators=separators, sort_keys=sortKeys)`.
+func pythonJSON(_ v: TValue, indent: Int?, level: Int = 0, separators: (String, String)? = nil, sortKeys: Bool = false) throws -> String {
     let newline = indent.map { "\n" + String(repeating: " ", count: $0 * (level + 1)) }
     let closing = indent.map { "\n" + String(repeating: " ", count: $0 * level) } ?? ""
-    let itemSeparator = indent == nil ? ", " : ","
+    let itemSeparator = separators?.0 ?? (indent == nil ? ", " : ",")
+    let keySeparator = separators?.1 ?? ": "
+    func inner(_ x: TValue) throws -> String {
+        try pythonJSON(x, indent: indent, level: level + 1, separators: separators, sortKeys: sortKeys)
+    }
     switch v {
     case .undefined, .none: return "null"
     case .bool(let b): return b ? "true" : "false"
@@ -186,14 +190,15 @@ func pythonJSON(_ v: TValue, indent: Int?, level: Int = 0) throws -> String {
     case .string(let s): return jsonString(s)
     case .list(let l):
         if l.isEmpty { return "[]" }
-        let items = try l.map { (newline ?? "") + (try pythonJSON($0, indent: indent, level: level + 1)) }
+        let items = try l.map { (newline ?? "") + (try inner($0)) }
         return "[" + items.joined(separator: itemSeparator) + closing + "]"
     case .dict(let keys, let d):
         if keys.isEmpty { return "{}" }
-        let items = try keys.map { (newline ?? "") + jsonString($0) + ": " + (try pythonJSON(d[$0]!, indent: indent, level: level + 1)) }
+        let ordered = sortKeys ? keys.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) { $0.value < $1.value } } : keys
+        let items = try ordered.map { (newline ?? "") + jsonString($0) + keySeparator + (try inner(d[$0]!)) }
         return "{" + items.joined(separator: itemSeparator) + closing + "}"
     case .namespace(let ns):
-        return try pythonJSON(.dict(ns.order, ns.values), indent: indent, level: level)
+        return try pythonJSON(.dict(ns.order, ns.values), indent: indent, level: level, separators: separators, sortKeys: sortKeys)
     default: throw TokenizerError.template("Object of type \(v.typeName) is not JSON serializable")
     }
 }
@@ -397,6 +402,16 @@ struct TemplateLexer {
                         (bytes[j] == UInt8(ascii: ".") && !isFloat && j + 1 < bytes.count && bytes[j + 1] >= 0x30 && bytes[j + 1] <= 0x39) {
                     if bytes[j] == UInt8(ascii: ".") { isFloat = true }
                     j += 1
+                }
+                // Exponent: 1e-7, 2.5E+3.
+                if j < bytes.count, bytes[j] | 0x20 == UInt8(ascii: "e") {
+                    var k = j + 1
+                    if k < bytes.count, bytes[k] == UInt8(ascii: "+") || bytes[k] == UInt8(ascii: "-") { k += 1 }
+                    if k < bytes.count, bytes[k] >= 0x30, bytes[k] <= 0x39 {
+                        while k < bytes.count, (bytes[k] >= 0x30 && bytes[k] <= 0x39) || bytes[k] == UInt8(ascii: "_") { k += 1 }
+                        isFloat = true
+                        j = k
+                    }
                 }
                 let text = String(decoding: bytes[i..<j], as: UTF8.self).replacingOccurrences(of: "_", with: "")
                 if isFloat { tokens.append(.double(Double(text) ?? 0)) } else {

@@ -545,8 +545,10 @@ final class TemplateInterpreter {
             }
         case "tojson":
             var indent: Int?
-            if case .int(let i)? = argument(0, "indent") { indent = i }
-            return .string(try pythonJSON(v, indent: indent))
+            if case .int(let i)? = argument(0, "indent") { indent = max(0, min(i, 64)) }
+            var separators: (String, String)?
+            if case .list(let l)? = kw["separators"], l.count == 2 { separators = (l[0].text, l[1].text) }
+            return .string(try pythonJSON(v, indent: indent, separators: separators, sortKeys: kw["sort_keys"]?.isTruthy ?? false))
         case "join":
             let sep = argument(0, "d")?.text ?? ""
             var items = try iterate(v)

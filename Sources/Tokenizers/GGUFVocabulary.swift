@@ -152,8 +152,10 @@ public enum GGUFTokenizer {
         case "gpt2":
             let mergeStrings = try stringArray(meta, "tokenizer.ggml.merges", name)
             let merges = mergeStrings.map { BPEModel.MergeEntry.ggufLine($0) }
-            let bpe = try BPEModel(vocab: Vocabulary(tokens: tokens), merges: merges, unkToken: nil)
             let pre = meta["tokenizer.ggml.pre"]?.string ?? "default"
+            // llama.cpp looks whole words up before merging for LLaMA-3 vocabularies.
+            let ignoreMerges = ["llama-bpe", "llama3", "llama-v3", "dbrx", "smaug-bpe"].contains(pre)
+            let bpe = try BPEModel(vocab: Vocabulary(tokens: tokens), merges: merges, unkToken: nil, ignoreMerges: ignoreMerges)
             let addBos = meta["tokenizer.ggml.add_bos_token"]?.bool ?? false
             let post: (any PostProcessor)? = addBos && bos != nil ? TemplateProcessor(single: [.special([bos!]), .sequence]) : nil
             return try HFTokenizer(normalizer: nil, preTokenizer: try gpt2PreTokenizer(pre), model: bpe,

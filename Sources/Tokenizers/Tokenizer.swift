@@ -79,7 +79,7 @@ public enum Tokenizers {
         case "model": return try SentencePieceTokenizer(modelFile: url, configFolder: url.deletingLastPathComponent())
         case "json":
             if url.lastPathComponent == "tokenizer_config.json" { return try HFTokenizer(folder: url.deletingLastPathComponent()) }
-            return try HFTokenizer(file: url)
+            return try HFTokenizer(file: url, config: url.deletingLastPathComponent().appendingPathComponent("tokenizer_config.json"))
         default:
             // Sniff: GGUF magic, or JSON.
             let head = (try? FileHandle(forReadingFrom: url).readData(ofLength: 4)) ?? Data()

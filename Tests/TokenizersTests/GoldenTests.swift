@@ -47,3 +47,16 @@ extension GoldenTests {
         compareWithGolden(try trained("unigram-bytefallback"), try Golden("unigram-bytefallback"))
     }
 }
+
+extension GoldenTests {
+    /// LLaMA-3 split regex (hand-written matcher) with ignore_merges, against `tokenizers`.
+    func testLlama3StyleBPE() throws {
+        compareWithGolden(try trained("bpe-llama3"), try Golden("bpe-llama3"))
+    }
+
+    /// The same vocabulary as a GGUF `gpt2` with `tokenizer.ggml.pre = llama-bpe`, against llama.cpp.
+    func testLlama3StyleGGUF() throws {
+        let tok = try trained("bpe-llama3.gguf")
+        compareWithGolden(tok, try Golden("llama3-gguf"), checkSkipSpecial: false)
+    }
+}

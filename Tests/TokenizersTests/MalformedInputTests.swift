@@ -142,3 +142,27 @@ final class MalformedInputTests: XCTestCase {
         XCTAssertEqual(tok.encode(String(repeating: "a", count: 100_000)).isEmpty, false)
     }
 }
+
+extension MalformedInputTests {
+    /// Random byte changes in real tokenizer.json files: an error or a working tokenizer, never a crash.
+    func testMutatedTokenizerFilesNeverCrash() throws {
+        var rng = SystemRandomNumberGenerator()
+        for name in ["bpe-bytelevel", "wordpiece", "unigram", "bpe-suffix", "unigram-bytefallback", "bpe-llama3"] {
+            let good = try Data(contentsOf: Paths.fixtures.appendingPathComponent("trained/\(name)/tokenizer.json"))
+            var loaded = 0, rejected = 0
+            for round in 0..<40 {
+                var d = good
+                // Flip bytes near the components (the head) and anywhere in the vocabulary.
+                for _ in 0..<(1 + round % 4) {
+                    let i = round % 2 == 0 ? Int.random(in: 0..<min(d.count, 3000), using: &rng) : Int.random(in: 0..<d.count, using: &rng)
+                    d[i] = [UInt8(ascii: "\""), UInt8(ascii: "}"), UInt8(ascii: "1"), UInt8(ascii: "-"), UInt8(ascii: "x"), 0xFF, 0x20][Int.random(in: 0..<7, using: &rng)]
+                }
+                if let tok = try? HFTokenizer(json: d) {
+                    loaded += 1
+                    for text in Golden.corpus.prefix(30) { _ = tok.decode(tok.encode(text)) }
+                } else { rejected += 1 }
+            }
+            XCTAssertEqual(loaded + rejected, 40)
+        }
+    }
+}

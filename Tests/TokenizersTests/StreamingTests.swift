@@ -60,3 +60,10 @@ final class StreamingTests: XCTestCase {
         XCTAssertEqual(stream.finish(), "")
     }
 }
+
+extension StreamingTests {
+    func testStreamingGGUFVocabularies() throws {
+        check(try Tokenizers.load(from: Paths.fixtures.appendingPathComponent("trained/spm-bpe-llama.gguf")), "llama-gguf", lines: 2000)
+        check(try Tokenizers.load(from: Paths.fixtures.appendingPathComponent("trained/bpe-llama3.gguf")), "llama3-gguf", lines: 2000)
+    }
+}

@@ -22,8 +22,11 @@ struct Golden {
         self.name = name
         ids = (json["ids"]?.array ?? []).map { ($0.array ?? []).compactMap { $0.int } }
         idsNoSpecial = (json["ids_no_special"]?.array ?? []).map { $0.isNull ? nil : ($0.array ?? []).compactMap { $0.int } }
-        decoded = (json["decoded"]?.array ?? []).compactMap { $0.string }
-        decodedSkipSpecial = json["decoded_skip_special"]?.array?.compactMap { $0.string }
+        // null entries: a decode equal to its input line / a skip-special decode equal to the decode.
+        let corpus = Golden.corpus
+        let decoded = (json["decoded"]?.array ?? []).enumerated().map { i, v in v.string ?? (i < corpus.count ? corpus[i] : "") }
+        self.decoded = decoded
+        decodedSkipSpecial = json["decoded_skip_special"]?.array?.enumerated().map { i, v in v.string ?? decoded[i] }
     }
 
     static let corpus: [String] = {
