@@ -48,3 +48,9 @@ if [[ ! -x "$models_venv/bin/python" ]]; then python3 -m venv "$models_venv"; fi
 swift build -c release --product zoo
 "$models_venv/bin/python" "$root/tools/bench_generate.py" --zoo "$(swift build -c release --product zoo --show-bin-path)/zoo" \
     --model "$root/models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+echo "== tokenizer benchmarks (bench/results/tokenizers.json)"
+tok_venv=$root/.venv-tok
+if [[ ! -x "$tok_venv/bin/python" ]]; then python3 -m venv "$tok_venv"; echo '*' > "$tok_venv/.gitignore"; fi
+"$tok_venv/bin/pip" install --disable-pip-version-check -q -r "$root/tools/requirements-tokenizers.txt"
+"$tok_venv/bin/python" "$root/tools/bench_tokenizers.py"
