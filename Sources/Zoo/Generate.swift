@@ -281,10 +281,11 @@ public func generate(model: any LanguageModel, tokenizer: any Tokenizer, prompt:
     TextGeneration(model: model, tokenizer: tokenizer, prompt: tokenizer.encode(prompt), parameters: parameters, onFinish: onFinish)
 }
 
-/// The blocking form: the whole completion, its token ids and statistics.
+/// The blocking form: the whole completion, its token ids and statistics; `onPiece` sees each
+/// text piece as it is produced. (Without the closure, `generate` is the `AsyncSequence` form.)
 public func generate(model: any LanguageModel, tokenizer: any Tokenizer, prompt: String,
                      parameters: GenerateParameters = GenerateParameters(),
-                     onPiece: (String) -> Void = { _ in }) throws -> (text: String, tokens: [Int], statistics: GenerationStatistics) {
+                     onPiece: (String) -> Void) throws -> (text: String, tokens: [Int], statistics: GenerationStatistics) {
     try generate(model: model, tokenizer: tokenizer, promptTokens: tokenizer.encode(prompt), parameters: parameters, onPiece: onPiece)
 }
 
