@@ -64,8 +64,11 @@ sanitize: deps
 	ASAN_OPTIONS=detect_leaks=0 swift test --sanitize=address --scratch-path .build-asan --filter EngineTests
 	swift test --sanitize=thread --scratch-path .build-tsan --filter ConcurrencyTests
 
-demo: release
+demo: release models
 	swift run -c release zoo demo
+	swift run -c release zoo generate smollm2-135m-instruct --chat --max-tokens 96 \
+		--prompt "Explain in three sentences why the sky is blue."
+	swift run -c release zoo embed all-minilm-l6-v2 "A man is eating food." "Someone is having lunch." "The stock market fell.
 
 bench: deps models
 	bash tools/bench.sh
