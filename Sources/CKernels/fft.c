@@ -5,8 +5,10 @@
 #else
 #define ZOO_MULTIVERSION
 #endif
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct zoo_fft_plan {
     long n;
@@ -33,10 +35,11 @@ static void make_twiddles(double *tw, long n) {
    Stage with radix r on length-n subsequences at stride s (m = n / r):
      y[q + s (r p + k)] = w_n^(p k) * sum_j x[q + s (p + j m)] w_r^(j k). */
 ZOO_MULTIVERSION
-static void stage(const double *tw, long N, const double *x, double *y, long n, long s, long r, int sign) {
+static void stage(const double *tw, long N, const double *x, double *y, long n, long s, long r, int sign,
+                  long p0, long p1) {
     long m = n / r, step = N / n;
     double sg = (double)sign;
-    for (long p = 0; p < m; p++) {
+    for (long p = p0; p < p1; p++) {
         if (r == 2) {
             long t = p * step;
             double wr = tw[2 * t], wi = sg * tw[2 * t + 1];
@@ -98,6 +101,35 @@ static void stage(const double *tw, long N, const double *x, double *y, long n, 
     }
 }
 
+/* Large transforms split each stage's p range over the cores (one stage at a time). */
+typedef struct {
+    const double *tw; long N; const double *x; double *y; long n, s, r; int sign; long p0, p1;
+} stage_job;
+
+static void *stage_thread(void *arg) {
+    stage_job *j = arg;
+    stage(j->tw, j->N, j->x, j->y, j->n, j->s, j->r, j->sign, j->p0, j->p1);
+    return NULL;
+}
+
+static void stage_parallel(const double *tw, long N, const double *x, double *y, long n, long s, long r, int sign) {
+    long m = n / r;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores > 8) cores = 8;
+    if (N < (1L << 15) || cores < 2 || m < cores) { stage(tw, N, x, y, n, s, r, sign, 0, m); return; }
+    pthread_t th[8];
+    stage_job jobs[8];
+    for (long c = 0; c < cores; c++) {
+        jobs[c] = (stage_job){tw, N, x, y, n, s, r, sign, m * c / cores, m * (c + 1) / cores};
+        if (c > 0 && pthread_create(&th[c], NULL, stage_thread, &jobs[c]) != 0) {
+            stage_thread(&jobs[c]);
+            th[c] = 0;
+        }
+    }
+    stage_thread(&jobs[0]);
+    for (long c = 1; c < cores; c++) if (th[c]) pthread_join(th[c], NULL);
+}
+
 zoo_fft_plan *zoo_fft_plan_create(long n) {
     struct zoo_fft_plan *p = calloc(1, sizeof *p);
     p->n = n;
@@ -154,7 +186,7 @@ void zoo_fft_execute(const zoo_fft_plan *p, const double *in, double *out, int s
         long len = n, s = 1;
         for (int f = 0; f < p->nf; f++) {
             long r = p->factors[f];
-            stage(p->tw, n, x, y, len, s, r, sign);
+            stage_parallel(p->tw, n, x, y, len, s, r, sign);
             len /= r; s *= r;
             double *t = x; x = y; y = t;
         }
