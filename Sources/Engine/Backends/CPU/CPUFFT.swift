@@ -25,8 +25,8 @@ struct FFTPrimitive: Primitive {
         let spec = outputs[0]
         let out = ArrayData(allocating: spec.shape, dtype: spec.dtype)
         if out.count == 0 { return [out] }
-        let inType: DType = kind == .realToComplex ? .float32 : .complex64
-        let x = contiguousVector(inputs[0], inType)
+        let realInput = kind == .realToComplex || inputs[0].dtype != .complex64
+        let x = contiguousVector(inputs[0], realInput ? .float32 : .complex64)
         let lenIn = x.shape.last!, lenOut = spec.shape.last!
         let lines = out.count / lenOut
         let n = self.n, kind = self.kind, sign: Int32 = inverse ? 1 : -1
@@ -38,10 +38,10 @@ struct FFTPrimitive: Primitive {
             var a = [Double](repeating: 0, count: 2 * n), b = [Double](repeating: 0, count: 2 * n)
             for line in range {
                 switch kind {
-                case .complexToComplex:
+                case .complexToComplex where !realInput:
                     let src = xp.value.assumingMemoryBound(to: Float.self) + line * lenIn * 2
                     for i in 0..<(2 * n) { a[i] = Double(src[i]) }
-                case .realToComplex:
+                case .complexToComplex, .realToComplex:
                     let src = xp.value.assumingMemoryBound(to: Float.self) + line * lenIn
                     for i in 0..<n { a[2 * i] = Double(src[i]); a[2 * i + 1] = 0 }
                 case .complexToReal:
