@@ -31,8 +31,9 @@ struct FFTPrimitive: Primitive {
         let lines = out.count / lenOut
         let n = self.n, kind = self.kind, sign: Int32 = inverse ? 1 : -1
         let scale = inverse ? 1.0 / Double(n) : 1.0
-        let plan = UncheckedBox(zoo_fft_plan_create(n))
-        defer { zoo_fft_plan_destroy(plan.value) }
+        let (made, owned) = FFTPlans.plan(n)
+        let plan = UncheckedBox(made)
+        defer { if owned { zoo_fft_plan_destroy(made) } }
         let xp = UncheckedBox(UnsafeRawPointer(x.pointer)), op = UncheckedBox(out.writePointer)
         CPU.parallelFor(lines, work: lines * n * 16) { range in
             var a = [Double](repeating: 0, count: 2 * n), b = [Double](repeating: 0, count: 2 * n)
@@ -67,5 +68,22 @@ struct FFTPrimitive: Primitive {
         }
         withExtendedLifetime(x) {}
         return [out]
+    }
+}
+
+/// Plans (twiddle tables, Bluestein filters) by length, kept for reuse: making one for 2^20
+/// costs more than the transform. Plans are read-only, so threads share them.
+enum FFTPlans {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var plans: [Int: OpaquePointer] = [:]
+    private static let capacity = 32
+
+    /// A plan for length n; `owned` plans (made once the cache is full) are the caller's to destroy.
+    static func plan(_ n: Int) -> (plan: OpaquePointer, owned: Bool) {
+        lock.lock(); defer { lock.unlock() }
+        if let p = plans[n] { return (p, false) }
+        let p = zoo_fft_plan_create(n)!
+        if plans.count < capacity { plans[n] = p; return (p, false) }
+        return (p, true)
     }
 }
