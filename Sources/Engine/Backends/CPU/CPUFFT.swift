@@ -76,14 +76,17 @@ struct FFTPrimitive: Primitive {
 enum FFTPlans {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var plans: [Int: OpaquePointer] = [:]
-    private static let capacity = 32
+    nonisolated(unsafe) private static var cachedLength = 0
+    /// At most this many transform points cached in all (about 16 bytes of tables each, more
+    /// for Bluestein lengths): 2^22 points is 64 MiB or so.
+    private static let capacity = 1 << 22
 
     /// A plan for length n; `owned` plans (made once the cache is full) are the caller's to destroy.
     static func plan(_ n: Int) -> (plan: OpaquePointer, owned: Bool) {
         lock.lock(); defer { lock.unlock() }
         if let p = plans[n] { return (p, false) }
         let p = zoo_fft_plan_create(n)!
-        if plans.count < capacity { plans[n] = p; return (p, false) }
+        if cachedLength + n <= capacity { plans[n] = p; cachedLength += n; return (p, false) }
         return (p, true)
     }
 }
