@@ -221,3 +221,24 @@ void zoo_fft_execute(const zoo_fft_plan *p, const double *in, double *out, int s
     free(a);
     free(A);
 }
+
+void zoo_fft_line(const zoo_fft_plan *p, const float *in, int in_kind, long len_in,
+                  float *out, long len_out, int out_real, int sign, double scale) {
+    long n = p->n;
+    double *a = malloc((size_t)n * 4 * sizeof(double));
+    double *b = a + 2 * n;
+    if (in_kind == 0) {
+        for (long i = 0; i < 2 * n; i++) a[i] = (double)in[i];
+    } else if (in_kind == 1) {
+        for (long i = 0; i < n; i++) { a[2 * i] = (double)in[i]; a[2 * i + 1] = 0; }
+    } else {
+        for (long k = 0; k < n; k++) {
+            if (k < len_in) { a[2 * k] = (double)in[2 * k]; a[2 * k + 1] = (double)in[2 * k + 1]; }
+            else { long j = n - k; a[2 * k] = (double)in[2 * j]; a[2 * k + 1] = -(double)in[2 * j + 1]; }
+        }
+    }
+    zoo_fft_execute(p, a, b, sign);
+    if (out_real) for (long i = 0; i < len_out; i++) out[i] = (float)(b[2 * i] * scale);
+    else for (long i = 0; i < 2 * len_out; i++) out[i] = (float)(b[i] * scale);
+    free(a);
+}

@@ -35,35 +35,14 @@ struct FFTPrimitive: Primitive {
         let plan = UncheckedBox(made)
         defer { if owned { zoo_fft_plan_destroy(made) } }
         let xp = UncheckedBox(UnsafeRawPointer(x.pointer)), op = UncheckedBox(out.writePointer)
+        let inKind: Int32 = kind == .complexToReal ? 2 : (realInput ? 1 : 0)
+        let inStride = realInput ? lenIn : 2 * lenIn
+        let outReal: Int32 = kind == .complexToReal ? 1 : 0
+        let outStride = kind == .complexToReal ? lenOut : 2 * lenOut
         CPU.parallelFor(lines, work: lines * n * 16) { range in
-            var a = [Double](repeating: 0, count: 2 * n), b = [Double](repeating: 0, count: 2 * n)
             for line in range {
-                switch kind {
-                case .complexToComplex where !realInput:
-                    let src = xp.value.assumingMemoryBound(to: Float.self) + line * lenIn * 2
-                    for i in 0..<(2 * n) { a[i] = Double(src[i]) }
-                case .complexToComplex, .realToComplex:
-                    let src = xp.value.assumingMemoryBound(to: Float.self) + line * lenIn
-                    for i in 0..<n { a[2 * i] = Double(src[i]); a[2 * i + 1] = 0 }
-                case .complexToReal:
-                    // Hermitian completion of the n/2 + 1 given coefficients.
-                    let src = xp.value.assumingMemoryBound(to: Float.self) + line * lenIn * 2
-                    for k in 0..<n {
-                        if k < lenIn { a[2 * k] = Double(src[2 * k]); a[2 * k + 1] = Double(src[2 * k + 1]) }
-                        else { let j = n - k; a[2 * k] = Double(src[2 * j]); a[2 * k + 1] = -Double(src[2 * j + 1]) }
-                    }
-                }
-                a.withUnsafeBufferPointer { ap in b.withUnsafeMutableBufferPointer { bp in
-                    zoo_fft_execute(plan.value, ap.baseAddress, bp.baseAddress, sign)
-                } }
-                switch kind {
-                case .complexToReal:
-                    let dst = op.value.assumingMemoryBound(to: Float.self) + line * lenOut
-                    for i in 0..<lenOut { dst[i] = Float(b[2 * i] * scale) }
-                default:
-                    let dst = op.value.assumingMemoryBound(to: Float.self) + line * lenOut * 2
-                    for i in 0..<(2 * lenOut) { dst[i] = Float(b[i] * scale) }
-                }
+                zoo_fft_line(plan.value, xp.value.assumingMemoryBound(to: Float.self) + line * inStride, inKind, lenIn,
+                             op.value.assumingMemoryBound(to: Float.self) + line * outStride, lenOut, outReal, sign, scale)
             }
         }
         withExtendedLifetime(x) {}
