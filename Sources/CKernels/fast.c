@@ -205,6 +205,31 @@ static inline float fexp(float v) {
     return v != v ? v : y;
 }
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+/* Scores of one query against keys in blocks of four: four independent accumulator chains,
+   reduced together with horizontal adds. Returns how many keys it handled. */
+__attribute__((target("avx2,fma")))
+static long dots4_avx2(const float *q, const float *k, long kstride, long D, long n, float *out) {
+    long j = 0;
+    for (; j + 4 <= n; j += 4) {
+        const float *k0 = k + j * kstride, *k1 = k0 + kstride, *k2 = k1 + kstride, *k3 = k2 + kstride;
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+        for (long d = 0; d < D; d += 8) {
+            __m256 qd = _mm256_loadu_ps(q + d);
+            a0 = _mm256_fmadd_ps(qd, _mm256_loadu_ps(k0 + d), a0);
+            a1 = _mm256_fmadd_ps(qd, _mm256_loadu_ps(k1 + d), a1);
+            a2 = _mm256_fmadd_ps(qd, _mm256_loadu_ps(k2 + d), a2);
+            a3 = _mm256_fmadd_ps(qd, _mm256_loadu_ps(k3 + d), a3);
+        }
+        __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+        __m128 r = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+        _mm_storeu_ps(out + j, r);
+    }
+    return j;
+}
+#endif
+
 ZOO_MULTIVERSION
 void zoo_sdpa_f32(const float *q, const long *qs, const float *k, const long *ks,
                   const float *v, const long *vs, float *out,
@@ -224,10 +249,15 @@ void zoo_sdpa_f32(const float *q, const long *qs, const float *k, const long *ks
         long kend = Lk;
         if (mask_kind == 1) { kend = i + (Lk - Lq) + 1; if (kend > Lk) kend = Lk; if (kend < 0) kend = 0; }
         float m = -INFINITY;
+        long j0 = 0;
+#if defined(__x86_64__)
+        if (D % 8 == 0 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+            j0 = dots4_avx2(qv, kb, ks[2], D, kend, sc);
+#endif
+        for (long j = j0; j < kend; j++) sc[j] = dot_f32(qv, kb + j * ks[2], D);
         for (long j = 0; j < kend; j++) {
-            float s = dot_f32(qv, kb + j * ks[2], D);
-            if (mask_kind == 2) s += mask[b * ms[0] + hq * ms[1] + i * ms[2] + j * ms[3]];
-            sc[j] = s;
+            float s = sc[j];
+            if (mask_kind == 2) { s += mask[b * ms[0] + hq * ms[1] + i * ms[2] + j * ms[3]]; sc[j] = s; }
             m = s > m ? s : m;
         }
         float *o = out + r * D;

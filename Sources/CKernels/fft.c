@@ -1,7 +1,14 @@
 #include "ckernels_ops.h"
 #include <math.h>
+#if defined(__x86_64__) && defined(__linux__)
+#define ZOO_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define ZOO_MULTIVERSION
+#endif
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct zoo_fft_plan {
     long n;
@@ -23,51 +30,104 @@ static void make_twiddles(double *tw, long n) {
     }
 }
 
-/* Recursive decimation in time. in: stride `is` (complex elements), out contiguous. */
-static void rec(const struct zoo_fft_plan *p, int level, const double *in, long is, double *out, long n, long twstep,
-                int sign, double *tmp) {
-    if (n == 1) { out[0] = in[0]; out[1] = in[1]; return; }
-    long r = p->factors[level], m = n / r;
-    for (long q = 0; q < r; q++) rec(p, level + 1, in + 2 * q * is, is * r, out + 2 * q * m, m, twstep * r, sign, tmp);
-    /* combine: X[k + j m] = sum_q w_n^{q k} Y_q[k] w_r^{q j} */
-    const double *tw = p->tw;
-    long N = p->n;
-    double *y = tmp;  /* r complex values */
-    for (long k = 0; k < m; k++) {
-        for (long q = 0; q < r; q++) {
-            double yr = out[2 * (q * m + k)], yi = out[2 * (q * m + k) + 1];
-            long t = q * k * twstep;  /* < N: q < r, k < m, twstep = N / (r m) */
-            double wr = tw[2 * t], wi = sign * tw[2 * t + 1];
-            y[2 * q] = yr * wr - yi * wi;
-            y[2 * q + 1] = yr * wi + yi * wr;
-        }
+/* Stockham auto-sort, decimation in frequency: each stage reads x and writes y in long
+   contiguous runs (no bit reversal, no strided gathers), then the buffers swap.
+   Stage with radix r on length-n subsequences at stride s (m = n / r):
+     y[q + s (r p + k)] = w_n^(p k) * sum_j x[q + s (p + j m)] w_r^(j k). */
+ZOO_MULTIVERSION
+static void stage(const double *tw, long N, const double *x, double *y, long n, long s, long r, int sign,
+                  long p0, long p1) {
+    long m = n / r, step = N / n;
+    double sg = (double)sign;
+    for (long p = p0; p < p1; p++) {
         if (r == 2) {
-            out[2 * k] = y[0] + y[2]; out[2 * k + 1] = y[1] + y[3];
-            out[2 * (k + m)] = y[0] - y[2]; out[2 * (k + m) + 1] = y[1] - y[3];
+            long t = p * step;
+            double wr = tw[2 * t], wi = sg * tw[2 * t + 1];
+            const double *x0 = x + 2 * s * p, *x1 = x + 2 * s * (p + m);
+            double *y0 = y + 2 * s * (2 * p), *y1 = y + 2 * s * (2 * p + 1);
+            for (long q = 0; q < s; q++) {
+                double ar = x0[2 * q], ai = x0[2 * q + 1], br = x1[2 * q], bi = x1[2 * q + 1];
+                y0[2 * q] = ar + br; y0[2 * q + 1] = ai + bi;
+                double dr = ar - br, di = ai - bi;
+                y1[2 * q] = dr * wr - di * wi; y1[2 * q + 1] = dr * wi + di * wr;
+            }
         } else if (r == 4) {
-            double a0r = y[0] + y[4], a0i = y[1] + y[5], a1r = y[0] - y[4], a1i = y[1] - y[5];
-            double b0r = y[2] + y[6], b0i = y[3] + y[7], b1r = y[2] - y[6], b1i = y[3] - y[7];
-            double s = (double)sign;  /* sign -1 forward: w4 = -i */
-            /* w4^1 = cos(s*pi/2) + i sin(s*pi/2) = i*s */
-            double t1r = -s * b1i, t1i = s * b1r;
-            out[2 * k] = a0r + b0r; out[2 * k + 1] = a0i + b0i;
-            out[2 * (k + m)] = a1r + t1r; out[2 * (k + m) + 1] = a1i + t1i;
-            out[2 * (k + 2 * m)] = a0r - b0r; out[2 * (k + 2 * m) + 1] = a0i - b0i;
-            out[2 * (k + 3 * m)] = a1r - t1r; out[2 * (k + 3 * m) + 1] = a1i - t1i;
+            long t1 = p * step, t2 = 2 * p * step, t3 = 3 * p * step;
+            double w1r = tw[2 * t1], w1i = sg * tw[2 * t1 + 1];
+            double w2r = tw[2 * t2], w2i = sg * tw[2 * t2 + 1];
+            double w3r = tw[2 * t3], w3i = sg * tw[2 * t3 + 1];
+            const double *x0 = x + 2 * s * p, *x1 = x + 2 * s * (p + m), *x2 = x + 2 * s * (p + 2 * m), *x3 = x + 2 * s * (p + 3 * m);
+            double *y0 = y + 2 * s * (4 * p), *y1 = y0 + 2 * s, *y2 = y1 + 2 * s, *y3 = y2 + 2 * s;
+            for (long q = 0; q < s; q++) {
+                double a0r = x0[2 * q], a0i = x0[2 * q + 1], a1r = x1[2 * q], a1i = x1[2 * q + 1];
+                double a2r = x2[2 * q], a2i = x2[2 * q + 1], a3r = x3[2 * q], a3i = x3[2 * q + 1];
+                double s02r = a0r + a2r, s02i = a0i + a2i, d02r = a0r - a2r, d02i = a0i - a2i;
+                double s13r = a1r + a3r, s13i = a1i + a3i, d13r = a1r - a3r, d13i = a1i - a3i;
+                /* w4 = i * sign: w4 * d13 = (-sign d13i, sign d13r) */
+                double tr = -sg * d13i, ti = sg * d13r;
+                double b1r = d02r + tr, b1i = d02i + ti, b2r = s02r - s13r, b2i = s02i - s13i;
+                double b3r = d02r - tr, b3i = d02i - ti;
+                y0[2 * q] = s02r + s13r; y0[2 * q + 1] = s02i + s13i;
+                y1[2 * q] = b1r * w1r - b1i * w1i; y1[2 * q + 1] = b1r * w1i + b1i * w1r;
+                y2[2 * q] = b2r * w2r - b2i * w2i; y2[2 * q + 1] = b2r * w2i + b2i * w2r;
+                y3[2 * q] = b3r * w3r - b3i * w3i; y3[2 * q + 1] = b3r * w3i + b3i * w3r;
+            }
         } else {
-            for (long j = 0; j < r; j++) {
-                double sr = 0, si = 0;
-                for (long q = 0; q < r; q++) {
-                    long t = ((q * j) % r) * (N / r);
-                    double wr = tw[2 * t], wi = sign * tw[2 * t + 1];
-                    sr += y[2 * q] * wr - y[2 * q + 1] * wi;
-                    si += y[2 * q] * wi + y[2 * q + 1] * wr;
+            double a[2 * 64], b[2 * 64];
+            for (long q = 0; q < s; q++) {
+                for (long j = 0; j < r; j++) {
+                    a[2 * j] = x[2 * (q + s * (p + j * m))];
+                    a[2 * j + 1] = x[2 * (q + s * (p + j * m)) + 1];
                 }
-                out[2 * (k + j * m)] = sr;
-                out[2 * (k + j * m) + 1] = si;
+                for (long k = 0; k < r; k++) {
+                    double sr = 0, si = 0;
+                    for (long j = 0; j < r; j++) {
+                        long t = ((j * k) % r) * (N / r);
+                        double wr = tw[2 * t], wi = sg * tw[2 * t + 1];
+                        sr += a[2 * j] * wr - a[2 * j + 1] * wi;
+                        si += a[2 * j] * wi + a[2 * j + 1] * wr;
+                    }
+                    b[2 * k] = sr; b[2 * k + 1] = si;
+                }
+                for (long k = 0; k < r; k++) {
+                    long t = p * k * step;
+                    double wr = tw[2 * t], wi = sg * tw[2 * t + 1];
+                    double *o = y + 2 * (q + s * (r * p + k));
+                    o[0] = b[2 * k] * wr - b[2 * k + 1] * wi;
+                    o[1] = b[2 * k] * wi + b[2 * k + 1] * wr;
+                }
             }
         }
     }
+}
+
+/* Large transforms split each stage's p range over the cores (one stage at a time). */
+typedef struct {
+    const double *tw; long N; const double *x; double *y; long n, s, r; int sign; long p0, p1;
+} stage_job;
+
+static void *stage_thread(void *arg) {
+    stage_job *j = arg;
+    stage(j->tw, j->N, j->x, j->y, j->n, j->s, j->r, j->sign, j->p0, j->p1);
+    return NULL;
+}
+
+static void stage_parallel(const double *tw, long N, const double *x, double *y, long n, long s, long r, int sign) {
+    long m = n / r;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores > 8) cores = 8;
+    if (N < (1L << 15) || cores < 2 || m < cores) { stage(tw, N, x, y, n, s, r, sign, 0, m); return; }
+    pthread_t th[8];
+    stage_job jobs[8];
+    for (long c = 0; c < cores; c++) {
+        jobs[c] = (stage_job){tw, N, x, y, n, s, r, sign, m * c / cores, m * (c + 1) / cores};
+        if (c > 0 && pthread_create(&th[c], NULL, stage_thread, &jobs[c]) != 0) {
+            stage_thread(&jobs[c]);
+            th[c] = 0;
+        }
+    }
+    stage_thread(&jobs[0]);
+    for (long c = 1; c < cores; c++) if (th[c]) pthread_join(th[c], NULL);
 }
 
 zoo_fft_plan *zoo_fft_plan_create(long n) {
@@ -120,8 +180,18 @@ void zoo_fft_execute(const zoo_fft_plan *p, const double *in, double *out, int s
     long n = p->n;
     if (n == 0) return;
     if (!p->sub) {
-        double tmp[2 * 64 + 2];
-        rec(p, 0, in, 1, out, n, 1, sign, tmp);
+        double *buf = malloc((size_t)n * 2 * sizeof(double));
+        double *x = out, *y = buf;
+        memcpy(out, in, (size_t)n * 2 * sizeof(double));
+        long len = n, s = 1;
+        for (int f = 0; f < p->nf; f++) {
+            long r = p->factors[f];
+            stage_parallel(p->tw, n, x, y, len, s, r, sign);
+            len /= r; s *= r;
+            double *t = x; x = y; y = t;
+        }
+        if (x != out) memcpy(out, x, (size_t)n * 2 * sizeof(double));
+        free(buf);
         return;
     }
     /* Bluestein. For sign +1 conjugate input and output around the sign -1 transform. */
@@ -150,4 +220,25 @@ void zoo_fft_execute(const zoo_fft_plan *p, const double *in, double *out, int s
     }
     free(a);
     free(A);
+}
+
+void zoo_fft_line(const zoo_fft_plan *p, const float *in, int in_kind, long len_in,
+                  float *out, long len_out, int out_real, int sign, double scale) {
+    long n = p->n;
+    double *a = malloc((size_t)n * 4 * sizeof(double));
+    double *b = a + 2 * n;
+    if (in_kind == 0) {
+        for (long i = 0; i < 2 * n; i++) a[i] = (double)in[i];
+    } else if (in_kind == 1) {
+        for (long i = 0; i < n; i++) { a[2 * i] = (double)in[i]; a[2 * i + 1] = 0; }
+    } else {
+        for (long k = 0; k < n; k++) {
+            if (k < len_in) { a[2 * k] = (double)in[2 * k]; a[2 * k + 1] = (double)in[2 * k + 1]; }
+            else { long j = n - k; a[2 * k] = (double)in[2 * j]; a[2 * k + 1] = -(double)in[2 * j + 1]; }
+        }
+    }
+    zoo_fft_execute(p, a, b, sign);
+    if (out_real) for (long i = 0; i < len_out; i++) out[i] = (float)(b[2 * i] * scale);
+    else for (long i = 0; i < 2 * len_out; i++) out[i] = (float)(b[i] * scale);
+    free(a);
 }

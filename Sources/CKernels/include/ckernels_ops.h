@@ -76,6 +76,13 @@ void zoo_fft_plan_destroy(zoo_fft_plan *p);
 /* out = sum_j in[j] * exp(sign * 2 pi i j k / n); in and out must not overlap. */
 void zoo_fft_execute(const zoo_fft_plan *p, const double *in, double *out, int sign);
 
+/* One line of a float32 transform of length n with plan p: input kind 0 = complex64 (n values),
+   1 = real (n values), 2 = the first len_in coefficients of a Hermitian spectrum (completed
+   by symmetry); output the first len_out values, complex64 or (out_real) their real parts,
+   times scale. */
+void zoo_fft_line(const zoo_fft_plan *p, const float *in, int in_kind, long len_in,
+                  float *out, long len_out, int out_real, int sign, double scale);
+
 /* Stable LSD radix sort of n 32-bit keys (ascending), carrying idx along when not NULL.
    tmp_keys/tmp_idx: scratch of n elements each. */
 void zoo_radix_sort_u32(uint32_t *keys, uint32_t *idx, long n, uint32_t *tmp_keys, uint32_t *tmp_idx);

@@ -33,7 +33,10 @@ public enum FFT {
         else { return .errorPlaceholder(outType) }
         let inLen = kind == .complexToReal ? len / 2 + 1 : len
         let outLen = kind == .realToComplex ? len / 2 + 1 : len
-        var t = x.asType(kind == .realToComplex ? .float32 : .complex64)
+        // Real input to a complex transform stays real (the kernel reads it as such): a
+        // conversion to complex64 would cost a full pass.
+        let realInput = kind == .realToComplex || (kind == .complexToComplex && x.dtype != .complex64)
+        var t = x.asType(realInput ? .float32 : .complex64)
         t = resized(t, axis: a, to: inLen)
         let last = t.ndim - 1
         if a != last { t = t.movedAxis(source: a, destination: last) }

@@ -38,16 +38,22 @@ struct ConvPrimitive: Primitive {
         let taps = (0..<kvol).map { unravel($0, ks) }
         let inStrides = rowMajorStrides(inSp)
         if !transposed {
-            let cols = ArrayData(allocating: [outVol, kvol * cg], dtype: .float32)
+            // Small images share a panel (up to ~16 MiB) so each sgemm gets enough rows.
+            let perImage = outVol * kvol * cg
+            let chunk = Swift.max(1, Swift.min(N, (1 << 22) / Swift.max(perImage, 1)))
+            let cols = ArrayData(allocating: [chunk * outVol, kvol * cg], dtype: .float32)
             let cp = UncheckedBox(cols.writePointer.assumingMemoryBound(to: Float.self))
             let xb = UncheckedBox(xp)
-            for n in 0..<N {
+            for n0 in Swift.stride(from: 0, to: N, by: chunk) {
+                let images = Swift.min(chunk, N - n0)
                 for g in 0..<G {
-                    let xn = n * inVol * Cin + g * cg
-                    CPU.parallelFor(outVol, work: outVol * kvol * cg) { range in
-                        for o in range {
+                    let rowsTotal = images * outVol
+                    CPU.parallelFor(rowsTotal, work: rowsTotal * kvol * cg) { range in
+                        for ro in range {
+                            let o = ro % outVol
+                            let xn = (n0 + ro / outVol) * inVol * Cin + g * cg
                             let oc = unravel(o, outSp)
-                            let row = cp.value + o * kvol * cg
+                            let row = cp.value + ro * kvol * cg
                             for (t, tap) in taps.enumerated() {
                                 var pos = 0, inside = true
                                 for d in 0..<nd {
@@ -60,9 +66,9 @@ struct ConvPrimitive: Primitive {
                             }
                         }
                     }
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(outVol), Int32(og), Int32(kvol * cg), 1,
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rowsTotal), Int32(og), Int32(kvol * cg), 1,
                                 cp.value, Int32(kvol * cg), wp + g * og * kvol * cg, Int32(kvol * cg), 0,
-                                op + n * outVol * Cout + g * og, Int32(Cout))
+                                op + n0 * outVol * Cout + g * og, Int32(Cout))
                 }
             }
             withExtendedLifetime((x, w, cols)) {}

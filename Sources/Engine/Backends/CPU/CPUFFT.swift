@@ -25,47 +25,47 @@ struct FFTPrimitive: Primitive {
         let spec = outputs[0]
         let out = ArrayData(allocating: spec.shape, dtype: spec.dtype)
         if out.count == 0 { return [out] }
-        let inType: DType = kind == .realToComplex ? .float32 : .complex64
-        let x = contiguousVector(inputs[0], inType)
+        let realInput = kind == .realToComplex || inputs[0].dtype != .complex64
+        let x = contiguousVector(inputs[0], realInput ? .float32 : .complex64)
         let lenIn = x.shape.last!, lenOut = spec.shape.last!
         let lines = out.count / lenOut
         let n = self.n, kind = self.kind, sign: Int32 = inverse ? 1 : -1
         let scale = inverse ? 1.0 / Double(n) : 1.0
-        let plan = UncheckedBox(zoo_fft_plan_create(n))
-        defer { zoo_fft_plan_destroy(plan.value) }
+        let (made, owned) = FFTPlans.plan(n)
+        let plan = UncheckedBox(made)
+        defer { if owned { zoo_fft_plan_destroy(made) } }
         let xp = UncheckedBox(UnsafeRawPointer(x.pointer)), op = UncheckedBox(out.writePointer)
+        let inKind: Int32 = kind == .complexToReal ? 2 : (realInput ? 1 : 0)
+        let inStride = realInput ? lenIn : 2 * lenIn
+        let outReal: Int32 = kind == .complexToReal ? 1 : 0
+        let outStride = kind == .complexToReal ? lenOut : 2 * lenOut
         CPU.parallelFor(lines, work: lines * n * 16) { range in
-            var a = [Double](repeating: 0, count: 2 * n), b = [Double](repeating: 0, count: 2 * n)
             for line in range {
-                switch kind {
-                case .complexToComplex:
-                    let src = xp.value.assumingMemoryBound(to: Float.self) + line * lenIn * 2
-                    for i in 0..<(2 * n) { a[i] = Double(src[i]) }
-                case .realToComplex:
-                    let src = xp.value.assumingMemoryBound(to: Float.self) + line * lenIn
-                    for i in 0..<n { a[2 * i] = Double(src[i]); a[2 * i + 1] = 0 }
-                case .complexToReal:
-                    // Hermitian completion of the n/2 + 1 given coefficients.
-                    let src = xp.value.assumingMemoryBound(to: Float.self) + line * lenIn * 2
-                    for k in 0..<n {
-                        if k < lenIn { a[2 * k] = Double(src[2 * k]); a[2 * k + 1] = Double(src[2 * k + 1]) }
-                        else { let j = n - k; a[2 * k] = Double(src[2 * j]); a[2 * k + 1] = -Double(src[2 * j + 1]) }
-                    }
-                }
-                a.withUnsafeBufferPointer { ap in b.withUnsafeMutableBufferPointer { bp in
-                    zoo_fft_execute(plan.value, ap.baseAddress, bp.baseAddress, sign)
-                } }
-                switch kind {
-                case .complexToReal:
-                    let dst = op.value.assumingMemoryBound(to: Float.self) + line * lenOut
-                    for i in 0..<lenOut { dst[i] = Float(b[2 * i] * scale) }
-                default:
-                    let dst = op.value.assumingMemoryBound(to: Float.self) + line * lenOut * 2
-                    for i in 0..<(2 * lenOut) { dst[i] = Float(b[i] * scale) }
-                }
+                zoo_fft_line(plan.value, xp.value.assumingMemoryBound(to: Float.self) + line * inStride, inKind, lenIn,
+                             op.value.assumingMemoryBound(to: Float.self) + line * outStride, lenOut, outReal, sign, scale)
             }
         }
         withExtendedLifetime(x) {}
         return [out]
+    }
+}
+
+/// Plans (twiddle tables, Bluestein filters) by length, kept for reuse: making one for 2^20
+/// costs more than the transform. Plans are read-only, so threads share them.
+enum FFTPlans {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var plans: [Int: OpaquePointer] = [:]
+    nonisolated(unsafe) private static var cachedLength = 0
+    /// At most this many transform points cached in all (about 16 bytes of tables each, more
+    /// for Bluestein lengths): 2^22 points is 64 MiB or so.
+    private static let capacity = 1 << 22
+
+    /// A plan for length n; `owned` plans (made once the cache is full) are the caller's to destroy.
+    static func plan(_ n: Int) -> (plan: OpaquePointer, owned: Bool) {
+        lock.lock(); defer { lock.unlock() }
+        if let p = plans[n] { return (p, false) }
+        let p = zoo_fft_plan_create(n)!
+        if cachedLength + n <= capacity { plans[n] = p; cachedLength += n; return (p, false) }
+        return (p, true)
     }
 }

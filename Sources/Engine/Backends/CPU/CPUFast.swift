@@ -169,6 +169,32 @@ struct SDPAPrimitive: Primitive {
         if Lk == 0 { memset(out.writePointer, 0, out.count * 4); return [out] }
         let mask = maskKind == 2 ? inputs[3] : nil
         let ms = mask?.strides ?? [0, 0, 0, 0]
+        if Lq <= 4 {
+            // Decode-sized: one fused pass per query row (scores, softmax, weighted values),
+            // rows spread over the cores; BLAS calls would cost more than the work.
+            let qs = q.strides, ks = k.strides, vs = v.strides
+            let qp = UncheckedBox(q.pointer.assumingMemoryBound(to: Float.self))
+            let kp = UncheckedBox(k.pointer.assumingMemoryBound(to: Float.self))
+            let vp = UncheckedBox(v.pointer.assumingMemoryBound(to: Float.self))
+            let mp = UncheckedBox(mask?.pointer.assumingMemoryBound(to: Float.self))
+            let op = UncheckedBox(out.writePointer.assumingMemoryBound(to: Float.self))
+            let all = B * Hq * Lq
+            let (scale, kind) = (scale, maskKind)
+            CPU.parallelFor(all, work: all * Lk * D * 2) { r in
+                var scratch = [Float](repeating: 0, count: Lk)
+                qs.withUnsafeBufferPointer { qsb in ks.withUnsafeBufferPointer { ksb in
+                    vs.withUnsafeBufferPointer { vsb in ms.withUnsafeBufferPointer { msb in
+                        scratch.withUnsafeMutableBufferPointer { sc in
+                            zoo_sdpa_f32(qp.value, qsb.baseAddress, kp.value, ksb.baseAddress, vp.value, vsb.baseAddress,
+                                         op.value, B, Hq, Hk, Lq, Lk, D, scale, kind, mp.value, msb.baseAddress,
+                                         r.lowerBound, r.upperBound, sc.baseAddress)
+                        }
+                    } }
+                } }
+            }
+            withExtendedLifetime((q, k, v, mask)) {}
+            return [out]
+        }
         let scores = ArrayData(allocating: [rows, Lk], dtype: .float32)
         let sp = UncheckedBox(scores.writePointer.assumingMemoryBound(to: Float.self))
         let qp = q.pointer.assumingMemoryBound(to: Float.self)
