@@ -1,20 +1,9 @@
 #include "ckernels_ops.h"
+#include "zoo_kernel_support.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ThreadSanitizer instruments the ifunc resolvers that target_clones creates, which then run
-   before its runtime exists: TSan builds use the baseline code path. */
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define ZOO_NO_IFUNC 1
-#endif
-#endif
-#if defined(__x86_64__) && defined(__linux__) && !defined(ZOO_NO_IFUNC)
-#define ZOO_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define ZOO_MULTIVERSION
-#endif
 
 static inline float h2f(uint16_t h) { _Float16 v; memcpy(&v, &h, 2); return (float)v; }
 static inline uint16_t f2h(float f) { _Float16 h = (_Float16)f; uint16_t u; memcpy(&u, &h, 2); return u; }
@@ -183,27 +172,6 @@ static inline float dot_f32(const float *a, const float *b, long n) {
     return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + t;
 }
 
-/* exp as in kernels.c (shared algorithm with MLX's CPU exp); vectorisable. */
-static inline float fexp(float v) {
-    float x = v * 1.442695f;
-    float ip = __builtin_floorf(x + 0.5f);
-    float f = x - ip;
-    float p = 1.535336188319500e-4f;
-    p = __builtin_fmaf(p, f, 1.339887440266574e-3f);
-    p = __builtin_fmaf(p, f, 9.618437357674640e-3f);
-    p = __builtin_fmaf(p, f, 5.550332471162809e-2f);
-    p = __builtin_fmaf(p, f, 2.402264791363012e-1f);
-    p = __builtin_fmaf(p, f, 6.931472028550421e-1f);
-    p = __builtin_fmaf(p, f, 1.0f);
-    union { uint32_t u; float f; } e;
-    int k = (int)ip;
-    k = k < -127 ? -127 : (k > 128 ? 128 : k);
-    e.u = (uint32_t)(k + 127) << 23;
-    float y = e.f * p;
-    y = v > 88.0f ? INFINITY : y;
-    y = v < -88.0f ? 0.0f : y;
-    return v != v ? v : y;
-}
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -268,7 +236,7 @@ void zoo_sdpa_f32(const float *q, const long *qs, const float *k, const long *ks
             continue;
         }
         float sum = 0;
-        for (long j = 0; j < kend; j++) { float e = fexp(sc[j] - m); sc[j] = e; sum += e; }
+        for (long j = 0; j < kend; j++) { float e = zoo_exp_inline(sc[j] - m); sc[j] = e; sum += e; }
         for (long j = 0; j < kend; j++) {
             float p = sc[j];
             if (p == 0) continue;
@@ -300,9 +268,9 @@ void zoo_attention_softmax(float *s, long r0, long r1, long Lq, long Lk, int mas
         float acc[8] = {0};
         long j = 0;
         for (; j + 8 <= kend; j += 8)
-            for (int l = 0; l < 8; l++) { float e = fexp(row[j + l] - m); row[j + l] = e; acc[l] += e; }
+            for (int l = 0; l < 8; l++) { float e = zoo_exp_inline(row[j + l] - m); row[j + l] = e; acc[l] += e; }
         float sum = 0;
-        for (; j < kend; j++) { float e = fexp(row[j] - m); row[j] = e; sum += e; }
+        for (; j < kend; j++) { float e = zoo_exp_inline(row[j] - m); row[j] = e; sum += e; }
         for (int l = 0; l < 8; l++) sum += acc[l];
         float inv = 1.0f / sum;
         for (j = 0; j < kend; j++) row[j] *= inv;

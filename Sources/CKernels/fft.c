@@ -1,10 +1,6 @@
 #include "ckernels_ops.h"
+#include "zoo_kernel_support.h"
 #include <math.h>
-#if defined(__x86_64__) && defined(__linux__)
-#define ZOO_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define ZOO_MULTIVERSION
-#endif
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>

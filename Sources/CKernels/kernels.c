@@ -1,46 +1,11 @@
 #include "ckernels.h"
+#include "zoo_kernel_support.h"
 #include <math.h>
 #include <string.h>
 
-/* ThreadSanitizer instruments the ifunc resolvers that target_clones creates, which then run
-   before its runtime exists: TSan builds use the baseline code path. */
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define ZOO_NO_IFUNC 1
-#endif
-#endif
-#if defined(__x86_64__) && defined(__linux__) && !defined(ZOO_NO_IFUNC)
-#define ZOO_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define ZOO_MULTIVERSION
-#endif
 
-/* exp(x) = 2^x·log2(e): the integer part goes into the exponent bits, the fraction through a
-   degree-6 polynomial in 2^f. This is the same algorithm and operation order (with fused
-   multiply-adds) as MLX's CPU kernel, so results agree with MLX bit for bit; branch-free so
-   loops vectorise. */
-static inline float exp_inline(float v) {
-    float x = v * 1.442695f;
-    float ip = __builtin_floorf(x + 0.5f);
-    float f = x - ip;
-    float p = 1.535336188319500e-4f;
-    p = __builtin_fmaf(p, f, 1.339887440266574e-3f);
-    p = __builtin_fmaf(p, f, 9.618437357674640e-3f);
-    p = __builtin_fmaf(p, f, 5.550332471162809e-2f);
-    p = __builtin_fmaf(p, f, 2.402264791363012e-1f);
-    p = __builtin_fmaf(p, f, 6.931472028550421e-1f);
-    p = __builtin_fmaf(p, f, 1.0f);
-    union { uint32_t u; float f; } e;
-    int k = (int)ip;
-    k = k < -127 ? -127 : (k > 128 ? 128 : k);
-    e.u = (uint32_t)(k + 127) << 23;
-    float y = e.f * p;
-    y = v > 88.0f ? INFINITY : y;
-    y = v < -88.0f ? 0.0f : y;
-    return v != v ? v : y;
-}
 
-float zoo_expf(float x) { return exp_inline(x); }
+float zoo_expf(float x) { return zoo_exp_inline(x); }
 
 ZOO_MULTIVERSION
 void zoo_binary_f32(int op, const float *a, long sa, const float *b, long sb, float *out, long n) {
@@ -64,7 +29,7 @@ void zoo_binary_f32(int op, const float *a, long sa, const float *b, long sb, fl
 ZOO_MULTIVERSION
 void zoo_unary_f32(int op, const float *x, float *out, long n) {
     switch (op) {
-    case 0: for (long i = 0; i < n; i++) out[i] = exp_inline(x[i]); break;
+    case 0: for (long i = 0; i < n; i++) out[i] = zoo_exp_inline(x[i]); break;
     case 1: for (long i = 0; i < n; i++) out[i] = -x[i]; break;
     case 2: for (long i = 0; i < n; i++) out[i] = fabsf(x[i]); break;
     case 3: for (long i = 0; i < n; i++) out[i] = x[i] * x[i]; break;
@@ -72,7 +37,7 @@ void zoo_unary_f32(int op, const float *x, float *out, long n) {
     case 5: for (long i = 0; i < n; i++) {
                 /* 1/(1+e^-x) without overflow */
                 /* as MLX computes it */
-                out[i] = 1.0f / (1.0f + exp_inline(-x[i]));
+                out[i] = 1.0f / (1.0f + zoo_exp_inline(-x[i]));
             } break;
     case 6: for (long i = 0; i < n; i++) out[i] = tanhf(x[i]); break;
     case 7: for (long i = 0; i < n; i++) out[i] = logf(x[i]); break;
@@ -182,13 +147,13 @@ void zoo_softmax_f32(const float *x, float *out, long rows, long n, int log) {
         long i = 0;
         if (log) {
             for (; i + 16 <= n; i += 16)
-                for (int j = 0; j < 16; j++) acc[j] += exp_inline(xr[i + j] - m);
+                for (int j = 0; j < 16; j++) acc[j] += zoo_exp_inline(xr[i + j] - m);
         } else {
             for (; i + 16 <= n; i += 16)
-                for (int j = 0; j < 16; j++) { float e = exp_inline(xr[i + j] - m); o[i + j] = e; acc[j] += e; }
+                for (int j = 0; j < 16; j++) { float e = zoo_exp_inline(xr[i + j] - m); o[i + j] = e; acc[j] += e; }
         }
         float s = 0;
-        for (; i < n; i++) { float e = exp_inline(xr[i] - m); if (!log) o[i] = e; s += e; }
+        for (; i < n; i++) { float e = zoo_exp_inline(xr[i] - m); if (!log) o[i] = e; s += e; }
         for (int j = 0; j < 16; j++) s += acc[j];
         if (log) {
             float lse = m + logf(s);

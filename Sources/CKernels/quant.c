@@ -1,4 +1,5 @@
 #include "ckernels_ops.h"
+#include "zoo_kernel_support.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,18 +10,6 @@
 /* Quantization must reproduce MLX's values bit for bit, so where MLX rounds after a
    multiplication the code below rounds explicitly (see zoo_affine_dequantize). */
 
-/* ThreadSanitizer instruments the ifunc resolvers that target_clones creates, which then run
-   before its runtime exists: TSan builds use the baseline code path. */
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define ZOO_NO_IFUNC 1
-#endif
-#endif
-#if defined(__x86_64__) && defined(__linux__) && !defined(ZOO_NO_IFUNC)
-#define ZOO_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define ZOO_MULTIVERSION
-#endif
 
 static inline float h2f(uint16_t h) { _Float16 v; memcpy(&v, &h, 2); return (float)v; }
 static inline uint16_t f2h(float f) { _Float16 h = (_Float16)f; uint16_t u; memcpy(&u, &h, 2); return u; }
