@@ -60,3 +60,41 @@ public struct Linear: Sendable {
 
     public var byteCount: Int { tensors.reduce(0) { $0 + $1.nbytes } }
 }
+
+extension Linear {
+    /// Several matrices with the same inputs stacked into one [Σ outputs, inputs] matrix, so one
+    /// pass over x computes them all (split the result with `split(_:sizes:)`); nil when their
+    /// storage differs.
+    static func stacked(_ parts: [Linear]) -> Linear? {
+        guard let first = parts.first, parts.allSatisfy({ $0.inputs == first.inputs }) else { return nil }
+        let bias: Tensor?
+        if parts.allSatisfy({ $0.bias != nil }) {
+            bias = concatenated(parts.map { $0.bias! }, axis: 0)
+        } else if parts.allSatisfy({ $0.bias == nil }) {
+            bias = nil
+        } else { return nil }
+        switch first.storage {
+        case .dense:
+            var ws: [Tensor] = []
+            for p in parts { guard case let .dense(w) = p.storage else { return nil }; ws.append(w) }
+            return Linear(.dense(concatenated(ws, axis: 0)), bias: bias)
+        case let .affine(_, _, _, gs0, bits0):
+            var q: [Tensor] = [], s: [Tensor] = [], b: [Tensor] = []
+            for p in parts {
+                guard case let .affine(wq, sc, bi, gs, bits) = p.storage, gs == gs0, bits == bits0 else { return nil }
+                q.append(wq); s.append(sc); b.append(bi)
+            }
+            return Linear(.affine(wq: concatenated(q, axis: 0), scales: concatenated(s, axis: 0),
+                                  biases: concatenated(b, axis: 0), groupSize: gs0, bits: bits0), bias: bias)
+        }
+    }
+
+    /// Splits the last axis of a stacked layer's output into the parts' widths (views).
+    static func split(_ y: Tensor, sizes: [Int]) -> [Tensor] {
+        var start = 0
+        return sizes.map { n in
+            defer { start += n }
+            return y[.ellipsis, start ..< start + n]
+        }
+    }
+}

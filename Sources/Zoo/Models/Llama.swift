@@ -136,8 +136,11 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
     public let configuration: LlamaConfiguration
     struct Layer {
         let attentionNorm: Tensor, mlpNorm: Tensor
-        let q: Linear, k: Linear, v: Linear, o: Linear
-        let gate: Linear, up: Linear, down: Linear
+        let o: Linear, down: Linear
+        /// q, k and v (and gate and up) stacked into one matrix when their storage allows, so one
+        /// pass over x computes them; otherwise kept apart.
+        let qkv: Linear?, gateUp: Linear?
+        let q: Linear?, k: Linear?, v: Linear?, gate: Linear?, up: Linear?
     }
     let embedding: Linear
     let layers: [Layer]
@@ -161,16 +164,20 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
         var layers: [Layer] = []
         for i in 0 ..< c.layerCount {
             let p = "blk.\(i)."
+            let q = try w.linear(p + "attn_q", outputs: c.headCount * hd, inputs: d)
+            let k = try w.linear(p + "attn_k", outputs: c.kvHeadCount * hd, inputs: d)
+            let v = try w.linear(p + "attn_v", outputs: c.kvHeadCount * hd, inputs: d)
+            let gate = try w.linear(p + "ffn_gate", outputs: c.intermediateSize, inputs: d)
+            let up = try w.linear(p + "ffn_up", outputs: c.intermediateSize, inputs: d)
+            let qkv = Linear.stacked([q, k, v]), gateUp = Linear.stacked([gate, up])
             layers.append(Layer(
                 attentionNorm: try w.tensor(p + "attn_norm.weight", shape: [d]),
                 mlpNorm: try w.tensor(p + "ffn_norm.weight", shape: [d]),
-                q: try w.linear(p + "attn_q", outputs: c.headCount * hd, inputs: d),
-                k: try w.linear(p + "attn_k", outputs: c.kvHeadCount * hd, inputs: d),
-                v: try w.linear(p + "attn_v", outputs: c.kvHeadCount * hd, inputs: d),
                 o: try w.linear(p + "attn_output", outputs: d, inputs: c.headCount * hd),
-                gate: try w.linear(p + "ffn_gate", outputs: c.intermediateSize, inputs: d),
-                up: try w.linear(p + "ffn_up", outputs: c.intermediateSize, inputs: d),
-                down: try w.linear(p + "ffn_down", outputs: d, inputs: c.intermediateSize)))
+                down: try w.linear(p + "ffn_down", outputs: d, inputs: c.intermediateSize),
+                qkv: qkv, gateUp: gateUp,
+                q: qkv == nil ? q : nil, k: qkv == nil ? k : nil, v: qkv == nil ? v : nil,
+                gate: gateUp == nil ? gate : nil, up: gateUp == nil ? up : nil))
         }
         self.layers = layers
         norm = try w.tensor("output_norm.weight", shape: [d])
@@ -203,7 +210,10 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
     public var parameters: [Tensor] {
         var t = embedding.tensors + [norm]
         if !tiedOutput { t += output.tensors }
-        for l in layers { t += [l.attentionNorm, l.mlpNorm] + l.q.tensors + l.k.tensors + l.v.tensors + l.o.tensors + l.gate.tensors + l.up.tensors + l.down.tensors }
+        for l in layers {
+            t += [l.attentionNorm, l.mlpNorm] + l.o.tensors + l.down.tensors
+            for lin in [l.qkv, l.q, l.k, l.v, l.gateUp, l.gate, l.up] { t += lin?.tensors ?? [] }
+        }
         return t
     }
 
@@ -226,9 +236,16 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
         var x = embedding.rows(tokens)
         for (i, l) in layers.enumerated() {
             let h = Fast.rmsNorm(x, weight: l.attentionNorm, eps: c.rmsNormEps)
-            var q = l.q(h).reshaped([B, L, c.headCount, hd]).transposed([0, 2, 1, 3])
-            var k = l.k(h).reshaped([B, L, c.kvHeadCount, hd]).transposed([0, 2, 1, 3])
-            let v = l.v(h).reshaped([B, L, c.kvHeadCount, hd]).transposed([0, 2, 1, 3])
+            let (qh, kh, vh): (Tensor, Tensor, Tensor)
+            if let qkv = l.qkv {
+                let parts = Linear.split(qkv(h), sizes: [c.headCount * hd, c.kvHeadCount * hd, c.kvHeadCount * hd])
+                (qh, kh, vh) = (parts[0], parts[1], parts[2])
+            } else {
+                (qh, kh, vh) = (l.q!(h), l.k!(h), l.v!(h))
+            }
+            var q = qh.reshaped([B, L, c.headCount, hd]).transposed([0, 2, 1, 3])
+            var k = kh.reshaped([B, L, c.kvHeadCount, hd]).transposed([0, 2, 1, 3])
+            let v = vh.reshaped([B, L, c.kvHeadCount, hd]).transposed([0, 2, 1, 3])
             let offset = cache[i].offset
             q = Fast.rope(q, dimensions: hd, traditional: traditionalRope, base: ropeFrequencies == nil ? c.ropeTheta : nil,
                           scale: ropeScale, offset: offset, freqs: ropeFrequencies)
@@ -239,8 +256,14 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
                                                    mask: L > 1 ? .causal : .none)
             x = x + l.o(a.transposed([0, 2, 1, 3]).reshaped([B, L, c.headCount * hd]))
             let m = Fast.rmsNorm(x, weight: l.mlpNorm, eps: c.rmsNormEps)
-            let g = l.gate(m)
-            x = x + l.down(g * sigmoid(g) * l.up(m))
+            let (g, u): (Tensor, Tensor)
+            if let gateUp = l.gateUp {
+                let parts = Linear.split(gateUp(m), sizes: [c.intermediateSize, c.intermediateSize])
+                (g, u) = (parts[0], parts[1])
+            } else {
+                (g, u) = (l.gate!(m), l.up!(m))
+            }
+            x = x + l.down(g * sigmoid(g) * u)
         }
         if lastOnly && L > 1 { x = x[0..., (L - 1)..., 0...] }
         return output(Fast.rmsNorm(x, weight: norm, eps: c.rmsNormEps))
