@@ -228,6 +228,7 @@ public enum ModelRegistry {
             guard TensorNames.family(ofGGUFArchitecture: arch) == .llama else { throw ZooError.unsupportedArchitecture(arch) }
             let config = try LlamaConfiguration(gguf: f.metadata, tensorRows: f.info(named: "token_embd.weight")?.shape.first)
             let model = try LlamaModel(configuration: config, weights: WeightStore(gguf: f))
+            Memory.clearCache()  // buffers freed while converting the weights
             let tokenizer = try Tokenizers.load(from: url)
             return LoadedModel(model: model, tokenizer: tokenizer, card: card, location: url)
         }

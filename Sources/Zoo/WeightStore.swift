@@ -42,11 +42,14 @@ public final class WeightStore: @unchecked Sendable {
     /// A tensor as float32 (dequantized when stored in blocks).
     public func tensor(_ name: String, shape: [Int]? = nil) throws -> Tensor {
         guard let stored = names[name] else { throw ZooError.missingTensor(name, in: path) }
-        let t: Tensor
+        var t: Tensor
         switch source {
         case let .gguf(f): t = try f.tensor(named: stored).asType(.float32)
         case let .safetensors(ck, _): t = try ck.tensor(named: stored).asType(.float32)
         }
+        // Small tensors (norms, biases) are copied so they do not keep the whole file mapped
+        // once the large weights have been converted; large float32 ones stay borrowed.
+        if t.nbytes < 1 << 20 { t = Tensor(t.toArray(Float.self), shape: t.shape) }
         if let shape, t.shape != shape { throw ZooError.tensorShape(name, expected: shape, actual: t.shape) }
         return t
     }
