@@ -13,6 +13,8 @@ public final class WeightStore: @unchecked Sendable {
     private var names: [String: String] = [:]
     /// Whether Q/K rows are in GGUF's interleaved rotary order (GGUF files) or Hugging Face's.
     public let interleavedRotary: Bool
+    /// How the quantized `Linear`s made from now on treat few-row inputs (see `Linear.precision`).
+    public var quantizedPrecision: QuantizedMatmulPrecision = .int16Activations
 
     public init(gguf: GGUFFile) {
         source = .gguf(gguf)
@@ -69,10 +71,12 @@ public final class WeightStore: @unchecked Sendable {
             guard info.shape == [outputs, inputs] else { throw ZooError.tensorShape(weightName, expected: [outputs, inputs], actual: info.shape) }
             if [.q4_0, .q4_1, .q8_0].contains(info.type) {
                 let q = try f.withRawBytes(info) { try MLXAffine.fromGGML(info.type, $0, rows: outputs, columns: inputs) }
-                return Linear(.affine(wq: Tensor(q.words, shape: [outputs, q.wordsPerRow]),
-                                      scales: Tensor(q.scales, shape: [outputs, q.groupsPerRow]),
-                                      biases: Tensor(q.biases, shape: [outputs, q.groupsPerRow]),
-                                      groupSize: q.groupSize, bits: q.bits), bias: bias)
+                var l = Linear(.affine(wq: Tensor(q.words, shape: [outputs, q.wordsPerRow]),
+                                       scales: Self.compactScales(q.scales, shape: [outputs, q.groupsPerRow]),
+                                       biases: Self.compactScales(q.biases, shape: [outputs, q.groupsPerRow]),
+                                       groupSize: q.groupSize, bits: q.bits), bias: bias)
+                l.precision = quantizedPrecision
+                return l
             }
             // Other block types are dequantized once (K-quants have no exact affine form).
             return Linear(.dense(try f.tensor(named: stored).asType(.float32)), bias: bias)
@@ -85,12 +89,30 @@ public final class WeightStore: @unchecked Sendable {
                 guard wq.shape == [outputs, inputs * bits / 32] else {
                     throw ZooError.tensorShape(weightName, expected: [outputs, inputs * bits / 32], actual: wq.shape)
                 }
-                let s = try ck.tensor(named: base + ".scales").asType(.float32), b = try ck.tensor(named: base + ".biases").asType(.float32)
+                // Scales and biases stay in their stored float type: the kernels read float16
+                // and bfloat16 directly (half the bytes per token of float32).
+                let s = try Self.floatScales(ck.tensor(named: base + ".scales"))
+                let b = try Self.floatScales(ck.tensor(named: base + ".biases"))
                 guard s.shape == [outputs, inputs / gs] else { throw ZooError.tensorShape(base + ".scales", expected: [outputs, inputs / gs], actual: s.shape) }
-                return Linear(.affine(wq: wq, scales: s, biases: b, groupSize: gs, bits: bits), bias: bias)
+                var l = Linear(.affine(wq: wq, scales: s, biases: b, groupSize: gs, bits: bits), bias: bias)
+                l.precision = quantizedPrecision
+                return l
             }
             return Linear(.dense(try tensor(weightName, shape: [outputs, inputs])), bias: bias)
         }
+    }
+
+    /// Scales or biases converted from GGUF blocks (whose scales are float16): kept as float16
+    /// when every value is exactly a float16, so each decoded token reads half the bytes.
+    static func compactScales(_ v: [Float], shape: [Int]) -> Tensor {
+        if v.allSatisfy({ Float(Float16($0)) == $0 }) {
+            return Tensor(v.map { Float16($0) }, shape: shape)
+        }
+        return Tensor(v, shape: shape)
+    }
+
+    static func floatScales(_ t: Tensor) -> Tensor {
+        [.float32, .float16, .bfloat16].contains(t.dtype) ? t : t.asType(.float32)
     }
 
     /// GGUF metadata (empty for safetensors).

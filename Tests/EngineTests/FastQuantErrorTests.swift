@@ -105,6 +105,49 @@ final class FastQuantErrorTests: XCTestCase {
         XCTAssertEqual(e.toArray(Float.self).count, 0)
     }
 
+    /// The int16-activation GEMV: within the bound its rounding of x allows (each x moves by
+    /// at most amax(group) / 65534, so y moves by at most Σ |w| · that), for 4- and 8-bit codes,
+    /// group sizes 32/64/128, float32/float16/bfloat16 scales, 1-7 rows and row counts that are
+    /// not multiples of the kernel's four; x holding inf falls back to the exact path.
+    func testInt16ActivationGEMVStaysWithinItsRoundingBound() {
+        let N = 37, K = 256
+        let w = Random.normal([N, K], key: Random.key(11))
+        for bits in [4, 8] {
+            for gs in [32, 64, 128] {
+                for sdt in [DType.float32, .float16, .bfloat16] {
+                    let (wq, s0, b0) = quantize(w, groupSize: gs, bits: bits)
+                    let (s, b) = (s0.asType(sdt), b0.asType(sdt))
+                    let d = dequantize(wq, scales: s.asType(.float32), biases: b.asType(.float32), groupSize: gs, bits: bits)
+                    for m in [1, 3, 7] {
+                        let x = Random.normal([m, K], key: Random.key(UInt64(100 + m))) * 3
+                        let exact = quantizedMatmul(x, wq, scales: s, biases: b, transpose: true, groupSize: gs, bits: bits)
+                        let fast = quantizedMatmul(x, wq, scales: s, biases: b, transpose: true, groupSize: gs, bits: bits,
+                                                   precision: .int16Activations)
+                        XCTAssertEqual(fast.shape, [m, N])
+                        let amax = x.reshaped([m, K / gs, gs]).abs().max(axes: [-1], keepDims: true)
+                        let step = broadcast(amax, to: [m, K / gs, gs]).reshaped([m, K]) / 65534
+                        let bound = matmul(step, d.abs().T) * 1.01 + matmul(x.abs(), d.abs().T) * 1e-5 + 1e-5
+                        let excess = ((fast - exact).abs() - bound).max().item(Float.self)
+                        XCTAssertLessThanOrEqual(excess, 0, "bits \(bits) group \(gs) scales \(sdt) m \(m)")
+                        // It is an approximation, not the exact path under another name.
+                        if bits == 8 && gs == 128 && sdt == .float32 && m == 3 {
+                            XCTAssertGreaterThan((fast - exact).abs().max().item(Float.self), 0)
+                        }
+                    }
+                }
+            }
+        }
+        // inf in x: the exact path's result (inf / nan in the same places).
+        let (wq, s, b) = quantize(w, groupSize: 32, bits: 4)
+        var xv = Random.normal([2, K], key: Random.key(5)).toArray(Float.self)
+        xv[7] = .infinity
+        let x = Tensor(xv, shape: [2, K])
+        let e = quantizedMatmul(x, wq, scales: s, biases: b, groupSize: 32, bits: 4).toArray(Float.self)
+        let f = quantizedMatmul(x, wq, scales: s, biases: b, groupSize: 32, bits: 4, precision: .int16Activations).toArray(Float.self)
+        XCTAssertEqual(e.map { $0.isNaN }, f.map { $0.isNaN })
+        XCTAssertEqual(e.filter { !$0.isNaN }, f.filter { !$0.isNaN })
+    }
+
     /// The fused attention equals softmax(q kᵀ · scale + mask) v composed from core ops,
     /// including a bool mask and a key length that is not the query length.
     func testAttentionMatchesComposition() {

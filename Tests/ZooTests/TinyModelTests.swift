@@ -61,10 +61,31 @@ final class TinyModelTests: XCTestCase {
         return url
     }
 
-    func load(_ url: URL) throws -> LlamaModel {
+    /// `.exact` by default: the equalities below are about cache and chunk logic, so every path
+    /// must compute in float32 (the int16-activation GEMV is checked on its own below).
+    func load(_ url: URL, precision: QuantizedMatmulPrecision = .exact) throws -> LlamaModel {
         let f = try GGUF.read(url)
+        let store = WeightStore(gguf: f)
+        store.quantizedPrecision = precision
         return try LlamaModel(configuration: LlamaConfiguration(gguf: f.metadata, tensorRows: f.info(named: "token_embd.weight")?.shape.first),
-                              weights: WeightStore(gguf: f))
+                              weights: store)
+    }
+
+    /// Decoding through the int16-activation GEMV stays close to float32 decoding: within 1e-3
+    /// of the logits' range at every step, and the same greedy token.
+    func testInt16ActivationDecodingStaysCloseToExact() throws {
+        let url = try tinyGGUF(Spec(quantized: true, tied: true), name: "i16.gguf")
+        let exact = try load(url), fast = try load(url, precision: .int16Activations)
+        let ids: [Int32] = [3, 17, 42, 5, 8, 61, 2, 33, 9]
+        let ce = exact.newCache(maxSize: nil, keep: 4), cf = fast.newCache(maxSize: nil, keep: 4)
+        for t in 0 ..< ids.count {
+            let x = Tensor([ids[t]], shape: [1, 1])
+            let a = exact(x, cache: ce, lastOnly: true), b = fast(x, cache: cf, lastOnly: true)
+            let range = (max(a) - min(a)).item(Float.self)
+            XCTAssertGreaterThan(range, 0.1)
+            XCTAssertLessThan(maxDiff(a, b), 1e-3 * range, "position \(t)")
+            XCTAssertEqual(argMax(a, axis: -1).item(Int32.self), argMax(b, axis: -1).item(Int32.self), "position \(t)")
+        }
     }
 
     func maxDiff(_ a: Tensor, _ b: Tensor) -> Float { max(abs(a - b)).item(Float.self) }

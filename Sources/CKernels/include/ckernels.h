@@ -6,6 +6,13 @@
 /* Hot float32 loops. Compiled for the baseline ISA plus an AVX2/FMA/F16C clone
    chosen at load time, so one binary is both portable and fast. */
 
+/* The CPU worker pool (pool.c): runs fn(ctx, i) for i in 0..<count on the calling thread and
+   the pool's workers; returns when all are done. Nested or concurrent calls run inline. */
+typedef void (*zoo_pool_task)(void *ctx, long index);
+void zoo_pool_run(long count, zoo_pool_task fn, void *ctx);
+/* Threads a job runs on (workers + the caller); ZOO_NUM_THREADS overrides the core count. */
+int zoo_pool_threads(void);
+
 /* op: 0 add, 1 subtract, 2 multiply, 3 divide, 4 maximum, 5 minimum.
    sa/sb: 0 = broadcast scalar, 1 = contiguous. */
 void zoo_binary_f32(int op, const float *a, long sa, const float *b, long sb, float *out, long n);

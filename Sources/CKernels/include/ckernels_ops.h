@@ -64,6 +64,17 @@ void zoo_qmv_t(const float *x, long M, long K, const uint32_t *wq, const float *
 
 /* y[m, n] = sum_k x[m, k] * W[k, n] for n in [n0, n1) (a multiple of group): W packed
    [K, N] (transpose = false), scales/biases [K, N/group]. */
+/* The generation path's quantized GEMV (bits 4 and 8, group a multiple of 32; see
+   zoo_qmv_i16_supported): x is first rounded per group to int16 by zoo_qmv_prepare_i16
+   (xq [M, K], xscale and xsum [M, K / group]; returns 0 when x holds inf or NaN, then the
+   float kernel must be used), then each packed row is dotted in 16-bit integer lanes.
+   Scales and biases are float32 (sdt 0), float16 (1) or bfloat16 (2). */
+int zoo_qmv_i16_supported(int group, int bits);
+int zoo_qmv_prepare_i16(const float *x, long M, long K, int group, int bits, int16_t *xq, float *xscale,
+                        float *xsum);
+void zoo_qmv_t_i16(const int16_t *xq, const float *xscale, const float *xsum, long M, long K,
+                   const uint32_t *wq, const void *scales, const void *biases, int sdt,
+                   float *y, long N, long n0, long n1, int group, int bits);
 void zoo_qmv_n(const float *x, long M, long K, const uint32_t *wq, const float *scales,
                const float *biases, float *y, long N, long n0, long n1, int group, int bits);
 

@@ -123,15 +123,30 @@ final class Allocator: @unchecked Sendable {
         }
         lock.unlock()
         var p: UnsafeMutableRawPointer?
-        let rc = posix_memalign(&p, 64, cap)
+        let align = cap >= Allocator.hugePageThreshold ? Allocator.hugePageSize : 64
+        let rc = posix_memalign(&p, align, cap)
         guard rc == 0, let ptr = p else {
             // Free the cache and retry once before giving up.
             clearCache()
-            let rc2 = posix_memalign(&p, 64, cap)
+            let rc2 = posix_memalign(&p, align, cap)
             guard rc2 == 0, let ptr2 = p else { fatalError("Engine: out of memory allocating \(bytes) bytes") }
-            return Block(pointer: ptr2, capacity: cap)
+            return Block(pointer: Allocator.adviseHugePages(ptr2, cap), capacity: cap)
         }
-        return Block(pointer: ptr, capacity: cap)
+        return Block(pointer: Allocator.adviseHugePages(ptr, cap), capacity: cap)
+    }
+
+    /// Blocks from this size up are 2 MiB-aligned and backed by transparent huge pages where
+    /// the kernel offers them on request (`madvise` mode): streaming kernels and weight reads
+    /// then miss the TLB 512× less often and the hardware prefetchers are not stopped at every
+    /// 4 KiB page boundary.
+    static let hugePageThreshold = 4 << 20
+    static let hugePageSize = 2 << 20
+
+    static func adviseHugePages(_ p: UnsafeMutableRawPointer, _ bytes: Int) -> UnsafeMutableRawPointer {
+        #if os(Linux)
+        if bytes >= hugePageThreshold { _ = madvise(p, bytes, MADV_HUGEPAGE) }
+        #endif
+        return p
     }
 
     func release(_ block: Block, byteCount: Int) {

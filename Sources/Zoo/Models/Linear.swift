@@ -10,6 +10,10 @@ public struct Linear: Sendable {
 
     public let storage: Storage
     public let bias: Tensor?
+    /// How quantized weights meet few-row inputs (decoding): int16 activations by default, the
+    /// fast path whose error (≤ 2^-16 of each group's largest |x|) is far below the weights'
+    /// own quantization error; `.exact` reproduces MLX's float arithmetic.
+    public var precision: QuantizedMatmulPrecision = .int16Activations
     public let outputs: Int
     public let inputs: Int
 
@@ -27,7 +31,8 @@ public struct Linear: Sendable {
         switch storage {
         case let .dense(w): y = matmul(x, w.T)
         case let .affine(wq, s, b, gs, bits):
-            y = quantizedMatmul(x, wq, scales: s, biases: b, transpose: true, groupSize: gs, bits: bits)
+            y = quantizedMatmul(x, wq, scales: s, biases: b, transpose: true, groupSize: gs, bits: bits,
+                                precision: precision)
         }
         if let bias { y = y + bias }
         return y
@@ -39,7 +44,10 @@ public struct Linear: Sendable {
         case let .dense(w): return take(w, ids, axis: 0)
         case let .affine(wq, s, b, gs, bits):
             let flat = ids.reshaped([-1])
-            let r = dequantize(take(wq, flat, axis: 0), scales: take(s, flat, axis: 0), biases: take(b, flat, axis: 0),
+            // float32 arithmetic whatever the stored scale type (half-precision products would
+            // round each weight once more).
+            let r = dequantize(take(wq, flat, axis: 0), scales: take(s, flat, axis: 0).asType(.float32),
+                               biases: take(b, flat, axis: 0).asType(.float32),
                                groupSize: gs, bits: bits)
             return r.reshaped(ids.shape + [inputs])
         }
@@ -84,8 +92,10 @@ extension Linear {
                 guard case let .affine(wq, sc, bi, gs, bits) = p.storage, gs == gs0, bits == bits0 else { return nil }
                 q.append(wq); s.append(sc); b.append(bi)
             }
-            return Linear(.affine(wq: concatenated(q, axis: 0), scales: concatenated(s, axis: 0),
-                                  biases: concatenated(b, axis: 0), groupSize: gs0, bits: bits0), bias: bias)
+            var l = Linear(.affine(wq: concatenated(q, axis: 0), scales: concatenated(s, axis: 0),
+                                   biases: concatenated(b, axis: 0), groupSize: gs0, bits: bits0), bias: bias)
+            l.precision = first.precision
+            return l
         }
     }
 

@@ -67,12 +67,45 @@ struct QuantizedMatmulPrimitive: Primitive {
     let transpose: Bool
     let groupSize: Int
     let bits: Int
+    var precision: QuantizedMatmulPrecision = .exact
     /// Rows of x from which the dequantize-then-GEMM path is used.
     static let gemmThreshold = 8
     var name: String { "quantized_matmul" }
     func isEquivalent(to other: any Primitive) -> Bool {
         guard let o = other as? QuantizedMatmulPrimitive else { return false }
-        return o.transpose == transpose && o.groupSize == groupSize && o.bits == bits
+        return o.transpose == transpose && o.groupSize == groupSize && o.bits == bits && o.precision == precision
+    }
+
+    /// The int16-activation GEMV (see `QuantizedMatmulPrecision.int16Activations`); false when
+    /// it does not apply, so the caller takes the float path.
+    private func int16GEMV(_ x: ArrayData, _ wq: ArrayData, _ scales: ArrayData, _ biases: ArrayData,
+                           _ out: ArrayData, M: Int, K: Int, N: Int) -> Bool {
+        let sdt: Int32
+        switch scales.dtype {
+        case .float32: sdt = 0
+        case .float16: sdt = 1
+        case .bfloat16: sdt = 2
+        default: return false
+        }
+        guard precision == .int16Activations, transpose, biases.dtype == scales.dtype,
+              zoo_qmv_i16_supported(Int32(groupSize), Int32(bits)) != 0 else { return false }
+        let s = contiguousData(scales), b = contiguousData(biases)
+        let groups = K / groupSize
+        let xq = UnsafeMutablePointer<Int16>.allocate(capacity: M * K)
+        let xs = UnsafeMutablePointer<Float>.allocate(capacity: 2 * M * groups)
+        defer { xq.deallocate(); xs.deallocate() }
+        let xp = x.pointer.assumingMemoryBound(to: Float.self)
+        guard zoo_qmv_prepare_i16(xp, M, K, Int32(groupSize), Int32(bits), xq, xs, xs + M * groups) != 0
+        else { return false }
+        let (g, bits) = (Int32(groupSize), Int32(self.bits))
+        let qp = wq.pointer.assumingMemoryBound(to: UInt32.self)
+        let sp = s.pointer, bp = b.pointer
+        let yp = out.writePointer.assumingMemoryBound(to: Float.self)
+        CPU.parallelFor(N, work: N * K * M) { r in
+            zoo_qmv_t_i16(xq, xs, xs + M * groups, M, K, qp, sp, bp, sdt, yp, N, r.lowerBound, r.upperBound, g, bits)
+        }
+        withExtendedLifetime((s, b)) {}
+        return true
     }
 
     func evalCPU(_ inputs: [ArrayData], outputs: [OutputSpec]) throws -> [ArrayData] {
@@ -80,11 +113,15 @@ struct QuantizedMatmulPrimitive: Primitive {
         let out = ArrayData(allocating: spec.shape, dtype: .float32)
         let x = contiguousVector(inputs[0], .float32)
         let wq = contiguousData(inputs[1])
-        let s = contiguousVector(inputs[2], .float32), b = contiguousVector(inputs[3], .float32)
         let K = x.shape.last!, N = spec.shape.last!
         let M = K == 0 ? out.count / max(N, 1) : x.count / K
         if out.count == 0 { return [out] }
         if K == 0 { memset(out.writePointer, 0, out.count * 4); return [out] }
+        if M < Self.gemmThreshold, int16GEMV(x, wq, inputs[2], inputs[3], out, M: M, K: K, N: N) {
+            withExtendedLifetime((x, wq)) {}
+            return [out]
+        }
+        let s = contiguousVector(inputs[2], .float32), b = contiguousVector(inputs[3], .float32)
         let xp = UncheckedBox(x.pointer.assumingMemoryBound(to: Float.self))
         let qp = UncheckedBox(wq.pointer.assumingMemoryBound(to: UInt32.self))
         let sp = UncheckedBox(s.pointer.assumingMemoryBound(to: Float.self))

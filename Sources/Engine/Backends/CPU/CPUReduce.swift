@@ -167,10 +167,9 @@ func parallelSum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
     let parts = CPU.cores * 4
     let partial = UnsafeMutablePointer<Float>.allocate(capacity: parts)
     defer { partial.deallocate() }
-    let box = UncheckedBox((p, partial))
-    DispatchQueue.concurrentPerform(iterations: parts) { c in
+    CPU.parallelTasks(parts) { c in
         let lo = n * c / parts, hi = n * (c + 1) / parts
-        box.value.1[c] = zoo_sum_f32(box.value.0 + lo, hi - lo)
+        partial[c] = zoo_sum_f32(p + lo, hi - lo)
     }
     var s: Float = 0
     for c in 0..<parts { s += partial[c] }

@@ -1,7 +1,10 @@
+import CKernels
 import Foundation
 
 enum CPU {
-    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Threads a parallel kernel runs on: the pool's workers and the calling thread
+    /// (`ZOO_NUM_THREADS` overrides the number of online cores).
+    static let cores = Int(zoo_pool_threads())
     /// Elements below which a kernel stays on one thread (thread hand-off costs more).
     static let parallelThreshold = 1 << 15
 
@@ -13,11 +16,24 @@ enum CPU {
             return
         }
         let chunks = min(count, cores * (work >= 1 << 22 ? 4 : 1))
+        parallelTasks(chunks) { c in
+            let lo = count * c / chunks, hi = count * (c + 1) / chunks
+            if lo < hi { body(lo..<hi) }
+        }
+    }
+
+    /// Runs `body(0..<n)` on the worker pool (CKernels' pool.c: spinning workers, so
+    /// back-to-back kernels do not pay a thread wake-up each). Tasks are claimed one at a
+    /// time, so a core slowed by other work takes fewer of them.
+    static func parallelTasks(_ n: Int, _ body: (Int) -> Void) {
+        if n <= 0 { return }
+        if n == 1 || cores == 1 { for i in 0..<n { body(i) }; return }
         withoutActuallyEscaping(body) { body in
-            let box = UncheckedBox(body)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                let lo = count * c / chunks, hi = count * (c + 1) / chunks
-                if lo < hi { box.value(lo..<hi) }
+            var task = body
+            withUnsafeMutablePointer(to: &task) { p in
+                zoo_pool_run(n, { ctx, i in
+                    ctx!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(i)
+                }, p)
             }
         }
     }
