@@ -44,37 +44,57 @@ enum Scheduler {
     }
 
     static func eval(_ roots: [Node]) {
-        let (tape, foreign) = schedule(roots)
-        run(tape)
+        var (tape, foreign) = schedule(roots)
+        run(&tape)
         if !foreign.isEmpty { wait(foreign) }
         // Nodes shared with another evaluation may still be in flight.
         wait(roots)
     }
 
     static func asyncEval(_ roots: [Node]) {
-        let (tape, _) = schedule(roots)
-        guard !tape.isEmpty else { return }
-        let stream = tape.last!.stream
-        stream.queue.async { run(tape) }
+        let (scheduled, _) = schedule(roots)
+        guard let stream = scheduled.last?.stream else { return }
+        // The closure owns the only reference to the tape, which `run` empties as it goes.
+        let box = TapeBox(scheduled)
+        stream.queue.async { run(&box.tape) }
+    }
+
+    /// Nodes some thread is waiting for (with how many waiters), guarded by `lock`. A finished
+    /// node wakes the waiters only when it is one of them: a decode step finishes hundreds of
+    /// nodes while the caller waits for the last one, and waking it for each costs a context
+    /// switch each time.
+    nonisolated(unsafe) private static var awaited: [ObjectIdentifier: Int] = [:]
+
+    /// Waits (lock held) until `n` has data.
+    private static func waitLocked(_ n: Node) {
+        let id = ObjectIdentifier(n)
+        while n.data == nil {
+            awaited[id, default: 0] += 1
+            lock.wait()
+            if let c = awaited[id], c > 1 { awaited[id] = c - 1 } else { awaited[id] = nil }
+        }
     }
 
     private static func wait(_ nodes: [Node]) {
         lock.lock()
-        for n in nodes { while n.data == nil { lock.wait() } }
+        for n in nodes { waitLocked(n) }
         lock.unlock()
     }
 
-    private static func run(_ tape: [Node]) {
-        // Consume the tape so each finished node is released as soon as nothing else holds it
-        // (its buffer then returns to the cache while evaluation goes on).
-        var pending = Array(tape.reversed())
-        while let node = pending.popLast() {
+    /// Evaluates the tape, emptying it: the tape must hold the only references the scheduler
+    /// keeps, so each finished node (and its buffer) is released as soon as nothing downstream
+    /// needs it, and its buffer returns to the cache for the next node of the same size. (An
+    /// intact tape kept every intermediate of a forward pass alive until its end: hundreds of
+    /// MB for a long prompt, each one freshly faulted in.)
+    private static func run(_ tape: inout [Node]) {
+        tape.reverse()
+        while let node = tape.popLast() {
             // An input computed by another evaluation may not be ready yet.
             lock.lock()
             var inputData: [ArrayData] = []
             inputData.reserveCapacity(node.inputs.count)
             for i in node.inputs {
-                while i.data == nil { lock.wait() }
+                waitLocked(i)
                 inputData.append(i.data!)
             }
             let primitive = node.primitive!
@@ -83,12 +103,19 @@ enum Scheduler {
                 : (primitive as! MultiOutput).outputSpecs
             let results = execute(primitive, inputs: inputData, specs: specs, stream: node.stream)
             lock.lock()
+            var wake = false
             if node.siblings.isEmpty {
+                wake = awaited[ObjectIdentifier(node)] != nil
                 finish(node, results[0])
             } else {
-                for s in node.siblings { if let n = s.node, n.data == nil { finish(n, results[n.outputIndex]) } }
+                for s in node.siblings {
+                    if let n = s.node, n.data == nil {
+                        wake = wake || awaited[ObjectIdentifier(n)] != nil
+                        finish(n, results[n.outputIndex])
+                    }
+                }
             }
-            lock.broadcast()
+            if wake { lock.broadcast() }
             lock.unlock()
         }
     }
@@ -122,4 +149,10 @@ enum Scheduler {
 /// Primitives with several outputs state all their output specs.
 protocol MultiOutput {
     var outputSpecs: [OutputSpec] { get }
+}
+
+/// A tape handed to an asynchronous evaluation (a reference, so `run` can empty it in place).
+private final class TapeBox: @unchecked Sendable {
+    var tape: [Node]
+    init(_ tape: [Node]) { self.tape = tape }
 }
