@@ -15,19 +15,20 @@ public final class StandardKVCache: KVCache {
     var keys: Tensor?, values: Tensor?
     let step: Int
 
-    public init(step: Int = 256) { self.step = step }
+    let keyStorage: AppendStorage, valueStorage: AppendStorage
+
+    public init(step: Int = 256) {
+        self.step = step
+        keyStorage = AppendStorage(step: step)
+        valueStorage = AppendStorage(step: step)
+    }
 
     public func update(keys k: Tensor, values v: Tensor) -> (Tensor, Tensor) {
-        let n = k.dim(2)
-        if let keys, let values {
-            self.keys = concatenated([keys, k], axis: 2)
-            self.values = concatenated([values, v], axis: 2)
-        } else {
-            keys = k
-            values = v
-        }
-        offset += n
-        return (self.keys!, self.values!)
+        // Written in place after the positions already cached (no copy of the whole cache).
+        keys = appending(k, to: keys, axis: 2, storage: keyStorage)
+        values = appending(v, to: values, axis: 2, storage: valueStorage)
+        offset += k.dim(2)
+        return (keys!, values!)
     }
 
     public var state: [Tensor] { [keys, values].compactMap { $0 } }
