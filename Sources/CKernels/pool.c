@@ -46,6 +46,7 @@ static struct {
     _Atomic int sleepers;
     _Atomic long next;           /* next task index to claim */
     _Atomic long done;           /* tasks finished */
+    _Atomic uint32_t parks;      /* bumped by zoo_pool_park: spinning workers go to sleep */
     zoo_pool_task fn;
     void *ctx;
     long count;
@@ -111,11 +112,13 @@ static void *worker_main(void *arg) {
         seen = gen;
         /* Nothing to do: spin a while, then sleep until the state word changes. */
         long deadline = now_ns() + pool.spin_ns;
+        uint32_t parks = atomic_load_explicit(&pool.parks, memory_order_relaxed);
         int changed = 0;
         for (long k = 0;; k++) {
             if (atomic_load_explicit(&pool.state, memory_order_relaxed) != s) { changed = 1; break; }
             CPU_RELAX();
-            if ((k & 127) == 127 && now_ns() > deadline) break;
+            if ((k & 127) == 127 &&
+                (now_ns() > deadline || atomic_load_explicit(&pool.parks, memory_order_relaxed) != parks)) break;
         }
         if (changed) continue;
         atomic_fetch_add(&pool.sleepers, 1);
@@ -146,6 +149,8 @@ static void pool_start(void) {
     pthread_attr_destroy(&attr);
     pool.workers = started;
 }
+
+void zoo_pool_park(void) { atomic_fetch_add_explicit(&pool.parks, 1, memory_order_relaxed); }
 
 int zoo_pool_threads(void) {
     pthread_once(&pool_once, pool_start);

@@ -105,10 +105,15 @@ public final class WeightStore: @unchecked Sendable {
     /// Scales or biases converted from GGUF blocks (whose scales are float16): kept as float16
     /// when every value is exactly a float16, so each decoded token reads half the bytes.
     static func compactScales(_ v: [Float], shape: [Int]) -> Tensor {
-        if v.allSatisfy({ Float(Float16($0)) == $0 }) {
-            return Tensor(v.map { Float16($0) }, shape: shape)
+        let full = Tensor(v, shape: shape)
+        let half = full.asType(.float16)
+        // (The Engine's conversion kernels: Swift's own Float16 conversion is a library call
+        // per value on x86.)
+        if all(half.asType(.float32) .== full).item(Bool.self) {
+            eval(half)
+            return half
         }
-        return Tensor(v, shape: shape)
+        return full
     }
 
     static func floatScales(_ t: Tensor) -> Tensor {

@@ -10,6 +10,9 @@
    the pool's workers; returns when all are done. Nested or concurrent calls run inline. */
 typedef void (*zoo_pool_task)(void *ctx, long index);
 void zoo_pool_run(long count, zoo_pool_task fn, void *ctx);
+/* Tells spinning workers to sleep now (before a long call into another thread pool, such as
+   OpenBLAS's, whose threads need the cores). */
+void zoo_pool_park(void);
 /* Threads a job runs on (workers + the caller); ZOO_NUM_THREADS overrides the core count. */
 int zoo_pool_threads(void);
 

@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 import Foundation
 
 /// Batched matrix product a[..., M, K] @ b[..., K, N] through OpenBLAS; batch dims are
@@ -30,6 +31,8 @@ struct MatmulPrimitive: Primitive {
         let batchB = StridedLayout(shape: batchShape.isEmpty ? [1] : batchShape, strides: [batchShape.isEmpty ? [0] : Array(b.strides.dropLast(2))])
         let pa = a.pointer, pb = b.pointer, po = out.writePointer
         let es = compute.size
+        // OpenBLAS runs big products on its own threads: our spinning workers make way.
+        if batch * M * N * K >= CPU.blasParkWork { zoo_pool_park() }
         for i in 0..<batch {
             let offA = batchOffset(batchA, i), offB = batchOffset(batchB, i)
             let A = pa + offA * es, B = pb + offB * es, C = po + i * M * N * es

@@ -137,6 +137,7 @@ struct QuantizedMatmulPrimitive: Primitive {
                 zoo_affine_dequantize_f32(qp.value, sp.value, bp.value, pp.value + r.lowerBound * cols,
                                           r.lowerBound, r.upperBound, cols, g, bits)
             }
+            zoo_pool_park()  // OpenBLAS's threads take the cores now
             cblas_sgemm(CblasRowMajor, CblasNoTrans, transpose ? CblasTrans : CblasNoTrans,
                         Int32(M), Int32(N), Int32(K), 1, xp.value, Int32(K), pp.value, Int32(cols), 0, yp.value, Int32(N))
             withExtendedLifetime(panel) {}

@@ -7,6 +7,9 @@ enum CPU {
     static let cores = Int(zoo_pool_threads())
     /// Elements below which a kernel stays on one thread (thread hand-off costs more).
     static let parallelThreshold = 1 << 15
+    /// Multiply-adds from which a BLAS product is left to OpenBLAS's threads with the pool's
+    /// spinning workers put to sleep first (`zoo_pool_park`).
+    static let blasParkWork = 1 << 22
 
     /// Splits `0..<count` into contiguous chunks run on all cores when `work` (an element
     /// count estimate) is large enough.
