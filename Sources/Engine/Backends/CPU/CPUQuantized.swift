@@ -101,8 +101,15 @@ struct QuantizedMatmulPrimitive: Primitive {
         let qp = wq.pointer.assumingMemoryBound(to: UInt32.self)
         let sp = s.pointer, bp = b.pointer
         let yp = out.writePointer.assumingMemoryBound(to: Float.self)
-        CPU.parallelFor(N, work: N * K * M) { r in
-            zoo_qmv_t_i16(xq, xs, xs + M * groups, M, K, qp, sp, bp, sdt, yp, N, r.lowerBound, r.upperBound, g, bits)
+        // Tasks of whole 4-row blocks (the kernel's unit), several per core: a core that starts
+        // late (a worker still waking, another process) takes fewer of them.
+        let blocks = (N + 3) / 4
+        let tasks = N * K * M < CPU.parallelThreshold * 8 ? 1 : min(blocks, CPU.cores * 4)
+        CPU.parallelTasks(tasks) { t in
+            let lo = min(N, blocks * t / tasks * 4), hi = min(N, blocks * (t + 1) / tasks * 4)
+            if lo < hi {
+                zoo_qmv_t_i16(xq, xs, xs + M * groups, M, K, qp, sp, bp, sdt, yp, N, lo, hi, g, bits)
+            }
         }
         withExtendedLifetime((s, b)) {}
         return true
