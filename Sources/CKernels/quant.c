@@ -443,13 +443,16 @@ static void qdot_i16_scalar(const int16_t *xq, const float *xscale, const float 
 }
 
 #if defined(__x86_64__)
-/* Integer dot of one 32-value block of four rows with x (accumulated into acc). */
+/* Integer dot of one 32-value block of four rows with x (accumulated into acc). The rows are
+   prefetched 2 KiB ahead (the next 4-row blocks): with four interleaved streams the hardware
+   prefetcher alone left 8-bit rows at a third of the read bandwidth. */
 #define QDOT4_BLOCK(acc, xm, i)                                                                        \
     do {                                                                                               \
         __m256i x0 = _mm256_loadu_si256((const __m256i *)((xm) + (i)));                                \
         __m256i x1 = _mm256_loadu_si256((const __m256i *)((xm) + (i) + 16));                           \
         for (int r = 0; r < 4; r++) {                                                                  \
             __m256i p0, p1;                                                                            \
+            _mm_prefetch((const char *)(rows[r] + (i) * bits / 8 + 2048), _MM_HINT_T0);                \
             if (bits == 4) {                                                                           \
                 __m256i w = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(rows[r] + (i) / 2))); \
                 p0 = _mm256_madd_epi16(_mm256_and_si256(w, low4), x0);                                 \
@@ -535,6 +538,21 @@ static inline void qdot4_i16_body(const int16_t *xq, const float *xscale, const 
         long words, const void *scales, const void *biases, float *y, long N, long n, int group) {    \
         qdot4_i16_body(xq, xscale, xsum, M, K, wq, words, scales, biases, SDT, y, N, n, group, BITS); \
     }
+/* Group 32 (every GGUF-derived matrix) with the group size a constant too: the per-group
+   loops unroll completely. */
+#define QDOT4_I16_VARIANT32(name, BITS, SDT)                                                            \
+    __attribute__((target("avx2,fma,f16c"))) static void name(                                       \
+        const int16_t *xq, const float *xscale, const float *xsum, long M, long K, const uint32_t *wq, \
+        long words, const void *scales, const void *biases, float *y, long N, long n, int group) {    \
+        (void)group;                                                                                   \
+        qdot4_i16_body(xq, xscale, xsum, M, K, wq, words, scales, biases, SDT, y, N, n, 32, BITS);   \
+    }
+QDOT4_I16_VARIANT32(qdot4_i16_b4_f32_g32, 4, 0)
+QDOT4_I16_VARIANT32(qdot4_i16_b4_f16_g32, 4, 1)
+QDOT4_I16_VARIANT32(qdot4_i16_b4_bf16_g32, 4, 2)
+QDOT4_I16_VARIANT32(qdot4_i16_b8_f32_g32, 8, 0)
+QDOT4_I16_VARIANT32(qdot4_i16_b8_f16_g32, 8, 1)
+QDOT4_I16_VARIANT32(qdot4_i16_b8_bf16_g32, 8, 2)
 QDOT4_I16_VARIANT(qdot4_i16_b4_f32, 4, 0)
 QDOT4_I16_VARIANT(qdot4_i16_b4_f16, 4, 1)
 QDOT4_I16_VARIANT(qdot4_i16_b4_bf16, 4, 2)
@@ -557,9 +575,12 @@ void zoo_qmv_t_i16(const int16_t *xq, const float *xscale, const float *xsum, lo
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
         typedef void (*kernel)(const int16_t *, const float *, const float *, long, long, const uint32_t *, long,
                                const void *, const void *, float *, long, long, int);
-        static const kernel kernels[2][3] = {{qdot4_i16_b4_f32, qdot4_i16_b4_f16, qdot4_i16_b4_bf16},
-                                             {qdot4_i16_b8_f32, qdot4_i16_b8_f16, qdot4_i16_b8_bf16}};
-        kernel k = kernels[bits == 8][sdt];
+        static const kernel kernels[2][2][3] = {
+            {{qdot4_i16_b4_f32, qdot4_i16_b4_f16, qdot4_i16_b4_bf16},
+             {qdot4_i16_b8_f32, qdot4_i16_b8_f16, qdot4_i16_b8_bf16}},
+            {{qdot4_i16_b4_f32_g32, qdot4_i16_b4_f16_g32, qdot4_i16_b4_bf16_g32},
+             {qdot4_i16_b8_f32_g32, qdot4_i16_b8_f16_g32, qdot4_i16_b8_bf16_g32}}};
+        kernel k = kernels[group == 32][bits == 8][sdt];
         for (; n + 4 <= n1; n += 4) k(xq, xscale, xsum, M, K, wq, words, scales, biases, y, N, n, group);
     }
 #endif
