@@ -538,14 +538,69 @@ static inline void qdot4_i16_body(const int16_t *xq, const float *xscale, const 
         long words, const void *scales, const void *biases, float *y, long N, long n, int group) {    \
         qdot4_i16_body(xq, xscale, xsum, M, K, wq, words, scales, biases, SDT, y, N, n, group, BITS); \
     }
-/* Group 32 (every GGUF-derived matrix) with the group size a constant too: the per-group
-   loops unroll completely. */
+/* Group 32 (every GGUF-derived matrix): one row at a time, four groups per step, nothing
+   spilled. x is re-read from L1 for each row; the codes are widened once per block (the empty
+   asm keeps the compiler from widening the low and high nibbles separately, which doubles the
+   lane-crossing instructions). */
+__attribute__((target("avx2,fma,f16c"), always_inline))
+static inline __m256i dot32_i16(const uint8_t *w, const int16_t *x, const int bits) {
+    __m256i x0 = _mm256_loadu_si256((const __m256i *)x), x1 = _mm256_loadu_si256((const __m256i *)(x + 16));
+    if (bits == 4) {
+        __m256i v = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)w));
+        __asm__("" : "+x"(v));
+        return _mm256_add_epi32(_mm256_madd_epi16(_mm256_and_si256(v, _mm256_set1_epi16(15)), x0),
+                                _mm256_madd_epi16(_mm256_srli_epi16(v, 4), x1));
+    }
+    return _mm256_add_epi32(_mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)w)), x0),
+                            _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(w + 16))), x1));
+}
+
+__attribute__((target("avx2,fma,f16c"), always_inline))
+static inline void qdot4_i16_g32_body(const int16_t *xq, const float *xscale, const float *xsum, long M, long K,
+                                      const uint32_t *wq, long words, const void *scales, const void *biases,
+                                      const int sdt, float *y, long N, long n, const int bits) {
+    const long groups = K / 32, gbytes = 4 * bits;  /* bytes of one group of one row */
+    for (long m = 0; m < M; m++) {
+        const int16_t *xm = xq + m * K;
+        const float *xs = xscale + m * groups, *xt = xsum + m * groups;
+        for (int r = 0; r < 4; r++) {
+            const uint8_t *w = (const uint8_t *)(wq + (n + r) * words);
+            const long sg = (n + r) * groups;
+            __m128 tot = _mm_setzero_ps();
+            float tail = 0;
+            long g = 0;
+            for (; g + 4 <= groups; g += 4) {
+                _mm_prefetch((const char *)(w + g * gbytes + 2048), _MM_HINT_T0);
+                if (bits == 8) _mm_prefetch((const char *)(w + g * gbytes + 2048 + 64), _MM_HINT_T0);
+                __m256i a0 = dot32_i16(w + g * gbytes, xm + g * 32, bits);
+                __m256i a1 = dot32_i16(w + (g + 1) * gbytes, xm + (g + 1) * 32, bits);
+                __m256i a2 = dot32_i16(w + (g + 2) * gbytes, xm + (g + 2) * 32, bits);
+                __m256i a3 = dot32_i16(w + (g + 3) * gbytes, xm + (g + 3) * 32, bits);
+                __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3));
+                __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+                tot = _mm_fmadd_ps(_mm_cvtepi32_ps(s4), _mm_mul_ps(ld_scale4(scales, sg + g, sdt), _mm_loadu_ps(xs + g)), tot);
+                tot = _mm_fmadd_ps(ld_scale4(biases, sg + g, sdt), _mm_loadu_ps(xt + g), tot);
+            }
+            for (; g < groups; g++) {
+                __m256i a = dot32_i16(w + g * gbytes, xm + g * 32, bits);
+                __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
+                s4 = _mm_hadd_epi32(s4, s4);
+                s4 = _mm_hadd_epi32(s4, s4);
+                tail += (float)_mm_cvtsi128_si32(s4) * (ld_scale(scales, sg + g, sdt) * xs[g]) + ld_scale(biases, sg + g, sdt) * xt[g];
+            }
+            __m128 t = _mm_add_ps(tot, _mm_movehl_ps(tot, tot));
+            t = _mm_add_ss(t, _mm_movehdup_ps(t));
+            y[m * N + n + r] = _mm_cvtss_f32(t) + tail;
+        }
+    }
+}
+
 #define QDOT4_I16_VARIANT32(name, BITS, SDT)                                                            \
     __attribute__((target("avx2,fma,f16c"))) static void name(                                       \
         const int16_t *xq, const float *xscale, const float *xsum, long M, long K, const uint32_t *wq, \
         long words, const void *scales, const void *biases, float *y, long N, long n, int group) {    \
         (void)group;                                                                                   \
-        qdot4_i16_body(xq, xscale, xsum, M, K, wq, words, scales, biases, SDT, y, N, n, 32, BITS);   \
+        qdot4_i16_g32_body(xq, xscale, xsum, M, K, wq, words, scales, biases, SDT, y, N, n, BITS);   \
     }
 QDOT4_I16_VARIANT32(qdot4_i16_b4_f32_g32, 4, 0)
 QDOT4_I16_VARIANT32(qdot4_i16_b4_f16_g32, 4, 1)
