@@ -87,7 +87,7 @@ public func appending(_ x: Tensor, to previous: Tensor?, axis: Int, storage: App
     guard let ax = normalizeAxis(axis, x.ndim, op) else { return .errorPlaceholder(x.dtype) }
     var shape = x.shape
     if let previous {
-        let shapes = "x \(fmt(x.shape)), previous \(fmt(previous.shape))"
+        var shapes: String { "x \(fmt(x.shape)), previous \(fmt(previous.shape))" }  // built only for an error message
         guard check(previous.ndim == x.ndim, op, "ranks differ: \(shapes)"),
               check((0 ..< x.ndim).allSatisfy { $0 == ax || previous.shape[$0] == x.shape[$0] }, op,
                     "shapes differ outside axis \(axis): \(shapes)"),

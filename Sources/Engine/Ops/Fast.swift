@@ -79,7 +79,7 @@ public enum Fast {
                                                  mask: AttentionMask = .none) -> Tensor {
         let op = "scaled_dot_product_attention"
         let q = queries, k = keys, v = values
-        let shapes = "queries \(fmt(q.shape)), keys \(fmt(k.shape)), values \(fmt(v.shape))"
+        var shapes: String { "queries \(fmt(q.shape)), keys \(fmt(k.shape)), values \(fmt(v.shape))" }  // built only for an error message
         guard check(q.ndim == 4 && k.ndim == 4 && v.ndim == 4, op, "queries, keys and values must be 4-D [B, H, L, D]; got \(shapes)"),
               check(q.dim(0) == k.dim(0) && k.dim(0) == v.dim(0), op, "batch sizes differ: \(shapes)"),
               check(k.dim(1) == v.dim(1) && k.dim(1) > 0 && q.dim(1) % k.dim(1) == 0, op,

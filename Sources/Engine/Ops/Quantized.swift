@@ -32,7 +32,7 @@ public func quantize(_ w: Tensor, groupSize: Int = 64, bits: Int = 4) -> (wq: Te
 
 /// Checks packed codes against their scales/biases; returns K (values per row) or nil.
 private func packedColumns(_ op: String, _ wq: Tensor, _ scales: Tensor, _ biases: Tensor, groupSize: Int, bits: Int) -> Int? {
-    let shapes = "wq \(fmt(wq.shape)), scales \(fmt(scales.shape)), biases \(fmt(biases.shape))"
+    var shapes: String { "wq \(fmt(wq.shape)), scales \(fmt(scales.shape)), biases \(fmt(biases.shape))" }  // built only for an error message
     guard checkQuantParams(op, groupSize: groupSize, bits: bits),
           check(wq.dtype == .uint32, op, "packed weights must be uint32, got \(wq.dtype)"),
           check(wq.ndim >= 2, op, "packed weights must have at least 2 dimensions: \(shapes)"),
@@ -75,7 +75,7 @@ public func quantizedMatmul(_ x: Tensor, _ wq: Tensor, scales: Tensor, biases: T
     guard let cols = packedColumns(op, wq, scales, biases, groupSize: groupSize, bits: bits)
     else { return .errorPlaceholder(x.dtype) }
     let dt = promoteTypes(x.dtype, scales.dtype)
-    let shapes = "x \(fmt(x.shape)), wq \(fmt(wq.shape))"
+    var shapes: String { "x \(fmt(x.shape)), wq \(fmt(wq.shape))" }  // built only for an error message
     guard check(wq.ndim == 2, op, "only 2-D quantized matrices are supported, got \(shapes)"),
           check(x.ndim >= 1, op, "x must have at least one dimension: \(shapes)"),
           check([.float32, .float16, .bfloat16].contains(dt), op, "x must be float32, float16 or bfloat16, got \(x.dtype)")
