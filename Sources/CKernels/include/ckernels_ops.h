@@ -67,6 +67,19 @@ void zoo_qmv_t(const float *x, long M, long K, const uint32_t *wq, const float *
 void zoo_qmv_n(const float *x, long M, long K, const uint32_t *wq, const float *scales,
                const float *biases, float *y, long N, long n0, long n1, int group, int bits);
 
+/* Direct 2-D convolution, channels-last float32, groups 1: x [N, H, W, C], weights packed by
+   zoo_conv2d_pack_weights from [Co, KH, KW, C] (K = KH * KW * C) into blocks of 16 output
+   channels, out [N, Ho, Wo, Co]. Work items are bands of `band` output rows (from
+   zoo_conv2d_band_rows) of one image, numbered image-major; runs items [item0, item1).
+   Returns 0, or -1 when its scratch rows cannot be allocated. */
+long zoo_conv2d_packed_floats(long Co, long K);
+void zoo_conv2d_pack_weights(const float *w, float *packed, long Co, long K);
+long zoo_conv2d_band_rows(long W, long C, long KH, long sh, long dh, long pw);
+int zoo_conv2d_f32(const float *x, const float *packed, float *out,
+                   long H, long W, long C, long Ho, long Wo, long Co, long KH, long KW,
+                   long sh, long sw, long ph, long pw, long dh, long dw,
+                   long band, long item0, long item1);
+
 /* Complex FFT of any length (interleaved re/im doubles): mixed radix 2/3/4/5 with generic
    radices for other small primes, Bluestein's chirp-z for lengths with a prime factor > 64.
    A plan is read-only once made, so several threads may execute it at once. */
