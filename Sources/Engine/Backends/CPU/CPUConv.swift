@@ -147,7 +147,7 @@ struct ConvPrimitive: Primitive {
 }
 
 /// Set by any worker whose kernel call failed (one lock, touched only on failure or at the end).
-private final class FailureFlag: @unchecked Sendable {
+final class FailureFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false
     func set() { lock.lock(); value = true; lock.unlock() }
