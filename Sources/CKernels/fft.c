@@ -158,16 +158,7 @@ static void stage(const double *tw, long N, const double *x, double *y, long n, 
 #define FOUR_STEP_MIN (1L << 15)
 /* Columns (rows) transformed together: their interleaved elements make the innermost loop of
    every stage at least this long, and each strided gather reads whole cache lines. */
-#ifndef FFT_COL_BATCH
-#define FFT_COL_BATCH 8
-#endif
-#ifndef FFT_ROW_BATCH
-#define FFT_ROW_BATCH 8
-#endif
-#ifndef FFT_N1_RATIO
-#define FFT_N1_RATIO 1
-#endif
-#define FFT_BATCH (FFT_COL_BATCH > FFT_ROW_BATCH ? FFT_COL_BATCH : FFT_ROW_BATCH)
+#define FFT_BATCH 8
 
 static long fft_threads(long n) {
     if (n < FOUR_STEP_MIN) return 1;
@@ -265,7 +256,7 @@ static void column_block(const struct zoo_fft_plan *p, const four_step_job *j, l
 static void *column_pass(void *arg) {
     four_step_job *j = arg;
     const struct zoo_fft_plan *p = j->p;
-    long n1 = p->n1, n2 = p->n2, B = FFT_COL_BATCH;
+    long n1 = p->n1, n2 = p->n2, B = FFT_BATCH;
     double *s0 = j->scratch, *s1 = s0 + 2 * n1 * B;
     long blocks = (n2 + B - 1) / B;
     for (long blk = blocks * j->t / j->T; blk < blocks * (j->t + 1) / j->T; blk++) {
@@ -278,7 +269,7 @@ static void *column_pass(void *arg) {
 static void *row_pass(void *arg) {
     four_step_job *j = arg;
     const struct zoo_fft_plan *p = j->p;
-    long n1 = p->n1, n2 = p->n2, B = FFT_ROW_BATCH;
+    long n1 = p->n1, n2 = p->n2, B = FFT_BATCH;
     double *s0 = j->scratch, *s1 = s0 + 2 * n2 * B;
     long blocks = (n1 + B - 1) / B;
     for (long blk = blocks * j->t / j->T; blk < blocks * (j->t + 1) / j->T; blk++) {
@@ -373,7 +364,7 @@ static struct zoo_fft_plan *plan_create(long n, int flags) {
     }
     /* n1: the leading factors up to about sqrt(n) */
     long n1 = 1;
-    for (int f = 0; f < p->nf && n1 * n1 * FFT_N1_RATIO < n; f++) n1 *= p->factors[f];
+    for (int f = 0; f < p->nf && n1 * n1 < n; f++) n1 *= p->factors[f];
     if (!(flags & PLAN_STAGES_ONLY) && n >= FOUR_STEP_MIN && n1 < n) {
         p->n1 = n1;
         p->n2 = n / n1;
