@@ -201,7 +201,8 @@ typedef struct {
     double *A, *out;
     double *scratch;       /* this job's: 4 * FFT_BATCH * max(n1, n2) doubles */
     int sign;
-    long t, T;
+    long *next;            /* shared: the next block to take (blocks go to whichever thread is
+                              free, so a core busy with other work does not hold up the pass) */
 } four_step_job;
 
 /* Rows ahead that the strided gathers and scatters prefetch: each row is another page. */
@@ -259,7 +260,7 @@ static void *column_pass(void *arg) {
     long n1 = p->n1, n2 = p->n2, B = FFT_BATCH;
     double *s0 = j->scratch, *s1 = s0 + 2 * n1 * B;
     long blocks = (n2 + B - 1) / B;
-    for (long blk = blocks * j->t / j->T; blk < blocks * (j->t + 1) / j->T; blk++) {
+    for (long blk; (blk = __atomic_fetch_add(j->next, 1, __ATOMIC_RELAXED)) < blocks;) {
         long c0 = blk * B, nb = n2 - c0 < B ? n2 - c0 : B;
         column_block(p, j, c0, nb, s0, s1);
     }
@@ -272,7 +273,7 @@ static void *row_pass(void *arg) {
     long n1 = p->n1, n2 = p->n2, B = FFT_BATCH;
     double *s0 = j->scratch, *s1 = s0 + 2 * n2 * B;
     long blocks = (n1 + B - 1) / B;
-    for (long blk = blocks * j->t / j->T; blk < blocks * (j->t + 1) / j->T; blk++) {
+    for (long blk; (blk = __atomic_fetch_add(j->next, 1, __ATOMIC_RELAXED)) < blocks;) {
         long r0 = blk * B, nb = n1 - r0 < B ? n1 - r0 : B;
         for (long b = 0; b < nb; b++) {
             const double *row = j->A + 2 * (r0 + b) * n2;
@@ -304,8 +305,10 @@ static int four_step(const struct zoo_fft_plan *p, const float *fsrc, const doub
         if (!own) return -1;
     }
     four_step_job jobs[8];
-    for (long t = 0; t < T; t++) jobs[t] = (four_step_job){p, fsrc, dsrc, A, out, scratch + t * per, sign, t, T};
+    long next = 0;
+    for (long t = 0; t < T; t++) jobs[t] = (four_step_job){p, fsrc, dsrc, A, out, scratch + t * per, sign, &next};
     run_jobs(column_pass, jobs, sizeof jobs[0], T);
+    next = 0;
     run_jobs(row_pass, jobs, sizeof jobs[0], T);
     free(own);
     return 0;
@@ -479,8 +482,11 @@ int zoo_fft_execute(const zoo_fft_plan *p, const double *in, double *out, int si
    the even and odd samples, X[k] = E[k] + w^k O[k], and X[n-k] = conj X[k]. */
 typedef struct {
     const double *Z; const double *rtw; float *out;
-    long n, len_out, k0, k1; int sign; double scale;
+    long n, len_out; int sign; double scale;
+    long *next;            /* shared: the next piece of [0, h] to take */
 } real_job;
+
+#define REAL_PIECE 8192
 
 /* X[k] (and X[n-k] = conj X[k] when `mirror`) for k in [k0, k1), 0 < k < h. */
 ZOO_MULTIVERSION
@@ -507,11 +513,14 @@ static void *real_finish(void *arg) {
     long n = j->n, h = n / 2;
     const double *Z = j->Z;
     double sc = j->scale;
-    /* k = 0 and k = h: X[0] = Re Z0 + Im Z0, X[h] = Re Z0 - Im Z0 (both real) */
-    if (j->k0 == 0) { j->out[0] = (float)((Z[0] + Z[1]) * sc); j->out[1] = 0; }
-    if (j->k1 == h + 1 && h < j->len_out) { j->out[2 * h] = (float)((Z[0] - Z[1]) * sc); j->out[2 * h + 1] = 0; }
-    long a = j->k0 < 1 ? 1 : j->k0, b = j->k1 > h ? h : j->k1;
-    if (a < b) real_finish_range(Z, j->rtw, j->out, n, a, b, j->len_out == n, (double)j->sign, sc);
+    for (long piece; (piece = __atomic_fetch_add(j->next, 1, __ATOMIC_RELAXED)) * REAL_PIECE <= h;) {
+        long k0 = piece * REAL_PIECE, k1 = k0 + REAL_PIECE > h + 1 ? h + 1 : k0 + REAL_PIECE;
+        /* k = 0 and k = h: X[0] = Re Z0 + Im Z0, X[h] = Re Z0 - Im Z0 (both real) */
+        if (k0 == 0) { j->out[0] = (float)((Z[0] + Z[1]) * sc); j->out[1] = 0; }
+        if (k1 == h + 1 && h < j->len_out) { j->out[2 * h] = (float)((Z[0] - Z[1]) * sc); j->out[2 * h + 1] = 0; }
+        long a = k0 < 1 ? 1 : k0, b = k1 > h ? h : k1;
+        if (a < b) real_finish_range(Z, j->rtw, j->out, n, a, b, j->len_out == n, (double)j->sign, sc);
+    }
     return NULL;
 }
 
@@ -528,10 +537,9 @@ static int real_line(const zoo_fft_plan *p, const float *in, float *out, long le
         rc = execute_clobber(hp, a, Z, sign, scratch);
     }
     if (rc == 0) {
-        long T = fft_threads(n);
+        long T = fft_threads(n), next = 0;
         real_job jobs[8];
-        for (long t = 0; t < T; t++)
-            jobs[t] = (real_job){Z, p->rtw, out, n, len_out, (h + 1) * t / T, (h + 1) * (t + 1) / T, sign, scale};
+        for (long t = 0; t < T; t++) jobs[t] = (real_job){Z, p->rtw, out, n, len_out, sign, scale, &next};
         run_jobs(real_finish, jobs, sizeof jobs[0], T);
     }
     return rc;

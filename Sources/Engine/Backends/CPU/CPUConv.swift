@@ -136,9 +136,19 @@ struct ConvPrimitive: Primitive {
         let xb = UncheckedBox(xp), pb = UncheckedBox(UnsafePointer(pp))
         let ob = UncheckedBox(out.writePointer.assumingMemoryBound(to: Float.self))
         let failed = FailureFlag()
-        CPU.parallelFor(items, work: N * Ho * Wo * Cout * K) { r in
+        @Sendable func run(_ r: Range<Int>) {
             if zoo_conv2d_f32(xb.value, pb.value, ob.value, H, W, Cin, Ho, Wo, Cout, KH, KW, sh, sw, ph, pw, dh, dw,
                               band, r.lowerBound, r.upperBound) != 0 { failed.set() }
+        }
+        if CPU.cores == 1 || items == 1 || N * Ho * Wo * Cout * K < CPU.parallelThreshold {
+            run(0..<items)
+        } else {
+            // Many small pieces taken by whichever worker is free: a core shared with another
+            // process then costs its share of the pieces, not the whole call's wall time.
+            let pieces = Swift.min(items, CPU.cores * 16)
+            DispatchQueue.concurrentPerform(iterations: pieces) { c in
+                run(items * c / pieces ..< items * (c + 1) / pieces)
+            }
         }
         withExtendedLifetime((keep, packed)) {}
         if failed.isSet { throw EngineError.evaluationFailed(op: name, message: "no memory for the scratch rows of a convolution") }
