@@ -50,3 +50,43 @@ final class ConvFixtureTests: XCTestCase {
         expectError("conv1d", ["(5,4)"]) { _ = conv1d(zeros([5, 4]), zeros([2, 3, 4])) }
     }
 }
+
+/// Shapes past the fixtures' through the direct kernel (several 16-channel blocks, a partial
+/// one, pixel tiles that straddle output rows, bands of rows over cores): a direct sum in
+/// double precision at sampled outputs.
+final class ConvDirectTests: XCTestCase {
+    func testSampledOutputs() {
+        // (N, H, W, Cin, Cout, KH, KW, stride, padding, dilation)
+        let shapes = [(2, 19, 23, 20, 37, 3, 3, (1, 1), (1, 1), (1, 1)),
+                      (1, 30, 17, 8, 16, 5, 3, (2, 1), (2, 0), (1, 2)),
+                      (3, 1, 50, 6, 21, 1, 7, (1, 3), (0, 4), (1, 1))]
+        for (i, s) in shapes.enumerated() {
+            let (N, H, W, C, Co, KH, KW, st, pad, dil) = s
+            let x = Random.uniform(low: -1, high: 1, [N, H, W, C], key: Random.key(UInt64(40 + i)))
+            let w = Random.uniform(low: -0.2, high: 0.2, [Co, KH, KW, C], key: Random.key(UInt64(50 + i)))
+            let y = conv2d(x, w, stride: st, padding: pad, dilation: dil)
+            let Ho = (H + 2 * pad.0 - dil.0 * (KH - 1) - 1) / st.0 + 1, Wo = (W + 2 * pad.1 - dil.1 * (KW - 1) - 1) / st.1 + 1
+            XCTAssertEqual(y.shape, [N, Ho, Wo, Co])
+            let xs = x.toArray(Double.self), ws = w.toArray(Double.self), ys = y.toArray(Float.self)
+            for t in 0..<200 {
+                let idx = (t * 7919 + 3) % ys.count
+                let co = idx % Co, ox = (idx / Co) % Wo, oy = (idx / (Co * Wo)) % Ho, n = idx / (Co * Wo * Ho)
+                var sum = 0.0
+                for ky in 0..<KH { for kx in 0..<KW {
+                    let iy = oy * st.0 - pad.0 + ky * dil.0, ix = ox * st.1 - pad.1 + kx * dil.1
+                    if iy < 0 || iy >= H || ix < 0 || ix >= W { continue }
+                    for c in 0..<C { sum += xs[((n * H + iy) * W + ix) * C + c] * ws[((co * KH + ky) * KW + kx) * C + c] }
+                } }
+                XCTAssertEqual(Double(ys[idx]), sum, accuracy: 1e-5, "shape \(i) output \(idx)")
+            }
+        }
+        // conv1d through the same kernel (as an image of height 1).
+        let x1 = Random.uniform(low: -1, high: 1, [2, 40, 5], key: Random.key(60))
+        let w1 = Random.uniform(low: -1, high: 1, [18, 4, 5], key: Random.key(61))
+        let y1 = conv1d(x1, w1, stride: 2, padding: 3, dilation: 2)
+        let y2 = conv2d(x1.expandedDimensions(axis: 1), w1.expandedDimensions(axis: 1), stride: (1, 2), padding: (0, 3),
+                        dilation: (1, 2)).squeezed(axis: 1)
+        XCTAssertEqual(y1.shape, y2.shape)
+        XCTAssertLessThan((y1 - y2).abs().max().item(Float.self), 1e-6)
+    }
+}

@@ -60,3 +60,54 @@ final class FFTFixtureTests: XCTestCase {
         expectError("fftn", ["s", "axes"]) { _ = FFT.fftn(zeros([3, 4]), s: [3], axes: [0, 1]) }
     }
 }
+
+/// Lengths past the fixtures' (from 2^15 points the kernel runs four-step over the cores, real
+/// input of even length through a half-length complex transform): sampled bins against a
+/// direct DFT in double precision, both halves of the spectrum, every input kind.
+final class FFTLongTests: XCTestCase {
+    /// 2^16; 3 * 2^15; 61 * 1024 (a factor of 61 inside a four-step split); 2 * 40009 (a prime
+    /// half: Bluestein over a four-step power of two); 59 * 61 * 11 (odd).
+    static let lengths = [1 << 16, 3 << 15, 61 * 1024, 2 * 40009, 59 * 61 * 11]
+
+    func testSampledBins() {
+        for n in Self.lengths {
+            let x = Random.uniform(low: -1, high: 1, [n], key: Random.key(UInt64(n)))
+            let xs = x.toArray(Double.self)
+            let asComplex = x.asType(.complex64)
+            let results: [(String, [Complex64], Int)] = [
+                ("fft real", FFT.fft(x).toArray(Complex64.self), -1),
+                ("fft complex", FFT.fft(asComplex).toArray(Complex64.self), -1),
+                ("ifft real", FFT.ifft(x).toArray(Complex64.self), 1),
+                ("rfft", FFT.rfft(x).toArray(Complex64.self), -1),
+            ]
+            let bins = [0, 1, 2, 7, n / 4, n / 2 - 1, n / 2, n / 2 + 1, n - 3, n - 1] + (0..<4).map { ($0 * 7919 + 13) % n }
+            let tol = 1e-6 * Double(n).squareRoot() * log2(Double(n))
+            for (name, r, sign) in results {
+                let scale = name.hasPrefix("ifft") ? 1 / Double(n) : 1
+                XCTAssertEqual(r.count, name == "rfft" ? n / 2 + 1 : n, "\(name) n=\(n)")
+                for k in bins where k < r.count {
+                    var sr = 0.0, si = 0.0
+                    for (j, v) in xs.enumerated() {
+                        let a = Double(sign) * 2 * Double.pi * Double((j * k) % n) / Double(n)
+                        sr += v * cos(a); si += v * sin(a)
+                    }
+                    let e = abs(sr * scale - Double(r[k].real)) + abs(si * scale - Double(r[k].imaginary))
+                    XCTAssertLessThan(e, tol * scale, "\(name) n=\(n) bin \(k)")
+                }
+            }
+            let back = FFT.ifft(FFT.fft(x))
+            XCTAssertLessThan((real(back) - x).abs().max().item(Float.self), 1e-5, "round trip n=\(n)")
+        }
+    }
+
+    /// Several long lines at once (lines in parallel, each line's passes on all cores).
+    func testBatchedLines() {
+        let n = 1 << 15
+        let x = Random.uniform(low: -1, high: 1, [3, n], key: Random.key(5))
+        let all = FFT.fft(x), rows = (0..<3).map { FFT.fft(x[$0]) }
+        for i in 0..<3 {
+            XCTAssertLessThan((all[i] - rows[i]).abs().max().item(Float.self), 1e-6)
+        }
+        XCTAssertLessThan((FFT.irfft(FFT.rfft(x), n: n) - x).abs().max().item(Float.self), 1e-5)
+    }
+}

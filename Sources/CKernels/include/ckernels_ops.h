@@ -78,21 +78,43 @@ void zoo_qmv_t_i16(const int16_t *xq, const float *xscale, const float *xsum, lo
 void zoo_qmv_n(const float *x, long M, long K, const uint32_t *wq, const float *scales,
                const float *biases, float *y, long N, long n0, long n1, int group, int bits);
 
+/* Direct 2-D convolution, channels-last float32, groups 1: x [N, H, W, C], weights packed by
+   zoo_conv2d_pack_weights from [Co, KH, KW, C] (K = KH * KW * C) into blocks of 16 output
+   channels, out [N, Ho, Wo, Co]. Work items are bands of `band` output rows (from
+   zoo_conv2d_band_rows) of one image, numbered image-major; runs items [item0, item1).
+   Returns 0, or -1 when its scratch rows cannot be allocated. */
+long zoo_conv2d_packed_floats(long Co, long K);
+void zoo_conv2d_pack_weights(const float *w, float *packed, long Co, long K);
+long zoo_conv2d_band_rows(long W, long C, long KH, long sh, long dh, long pw);
+int zoo_conv2d_f32(const float *x, const float *packed, float *out,
+                   long H, long W, long C, long Ho, long Wo, long Co, long KH, long KW,
+                   long sh, long sw, long ph, long pw, long dh, long dw,
+                   long band, long item0, long item1);
+
 /* Complex FFT of any length (interleaved re/im doubles): mixed radix 2/3/4/5 with generic
-   radices for other small primes, Bluestein's chirp-z for lengths with a prime factor > 64.
-   A plan is read-only once made, so several threads may execute it at once. */
+   radices for other small primes, Bluestein's chirp-z for lengths with a prime factor > 64,
+   and from 2^15 points a four-step split over all cores. A plan is read-only once made, so
+   several threads may execute it at once. Plans are NULL when out of memory. */
 typedef struct zoo_fft_plan zoo_fft_plan;
 zoo_fft_plan *zoo_fft_plan_create(long n);
+/* A plan for real input of even length n >= 2 only (zoo_fft_line with in_kind 1, complex
+   output, len_out n or n/2 + 1): one complex transform of length n/2 and a twiddle pass.
+   NULL for odd n. */
+zoo_fft_plan *zoo_fft_plan_create_real(long n);
 void zoo_fft_plan_destroy(zoo_fft_plan *p);
-/* out = sum_j in[j] * exp(sign * 2 pi i j k / n); in and out must not overlap. */
-void zoo_fft_execute(const zoo_fft_plan *p, const double *in, double *out, int sign);
+/* out = sum_j in[j] * exp(sign * 2 pi i j k / n); in and out must not overlap.
+   Returns 0, or -1 when out of memory (or given a real-input plan). */
+int zoo_fft_execute(const zoo_fft_plan *p, const double *in, double *out, int sign);
 
 /* One line of a float32 transform of length n with plan p: input kind 0 = complex64 (n values),
    1 = real (n values), 2 = the first len_in coefficients of a Hermitian spectrum (completed
    by symmetry); output the first len_out values, complex64 or (out_real) their real parts,
-   times scale. */
-void zoo_fft_line(const zoo_fft_plan *p, const float *in, int in_kind, long len_in,
-                  float *out, long len_out, int out_real, int sign, double scale);
+   times scale. work: zoo_fft_work_size(p) doubles that no other call uses meanwhile (the
+   caller's, so a cache of buffers can recycle them). Returns 0, or -1 when out of memory
+   (Bluestein lengths allocate their own) or when the plan does not fit the kinds. */
+long zoo_fft_work_size(const zoo_fft_plan *p);
+int zoo_fft_line(const zoo_fft_plan *p, const float *in, int in_kind, long len_in,
+                 float *out, long len_out, int out_real, int sign, double scale, double *work);
 
 /* Stable LSD radix sort of n 32-bit keys (ascending), carrying idx along when not NULL.
    tmp_keys/tmp_idx: scratch of n elements each. */

@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 import Foundation
 
 /// N-d convolution, channels-last (MLX layout): input [N, spatial..., Cin], weight
@@ -6,6 +7,8 @@ import Foundation
 /// (the op converts). Each batch element and group: an im2col panel [outSpatial, K * Cg]
 /// (rows of contiguous channel runs) times the weight rows through OpenBLAS sgemm.
 /// Transposed: cols = x · W' through sgemm, then col2im adds each column block into place.
+/// 1-D and 2-D convolutions without groups skip the panel: CKernels/conv.c reads the pixels of
+/// each kernel tap in place (implicit GEMM) on bands of output rows spread over the cores.
 struct ConvPrimitive: Primitive {
     let stride: [Int], padding: [Int], dilation: [Int]
     let groups: Int
@@ -37,6 +40,10 @@ struct ConvPrimitive: Primitive {
         }
         let taps = (0..<kvol).map { unravel($0, ks) }
         let inStrides = rowMajorStrides(inSp)
+        if !transposed && G == 1 && nd <= 2 {
+            return [try directConv2D(xp, wp, out: out, nd: nd, N: N, Cin: Cin, Cout: Cout,
+                                     inSp: inSp, outSp: outSp, ks: ks, keep: (x, w))]
+        }
         if !transposed {
             // Small images share a panel (up to ~16 MiB) so each sgemm gets enough rows.
             let perImage = outVol * kvol * cg
@@ -112,4 +119,47 @@ struct ConvPrimitive: Primitive {
         withExtendedLifetime((x, w, wt, cols)) {}
         return [out]
     }
+
+    /// Groups == 1, one or two spatial dims (1-D runs as a 2-D image of height 1).
+    private func directConv2D(_ xp: UnsafePointer<Float>, _ wp: UnsafePointer<Float>, out: ArrayData, nd: Int,
+                              N: Int, Cin: Int, Cout: Int, inSp: [Int], outSp: [Int], ks: [Int],
+                              keep: (ArrayData, ArrayData)) throws -> ArrayData {
+        func dims(_ a: [Int], _ fill: Int) -> (Int, Int) { nd == 1 ? (fill, a[0]) : (a[0], a[1]) }
+        let (H, W) = dims(inSp, 1), (Ho, Wo) = dims(outSp, 1), (KH, KW) = dims(ks, 1)
+        let (sh, sw) = dims(stride, 1), (ph, pw) = dims(padding, 0), (dh, dw) = dims(dilation, 1)
+        let K = KH * KW * Cin
+        let packed = ArrayData(allocating: [zoo_conv2d_packed_floats(Cout, K)], dtype: .float32)
+        let pp = packed.writePointer.assumingMemoryBound(to: Float.self)
+        zoo_conv2d_pack_weights(wp, pp, Cout, K)
+        let band = zoo_conv2d_band_rows(W, Cin, KH, sh, dh, pw)
+        let items = N * ((Ho + band - 1) / band)
+        let xb = UncheckedBox(xp), pb = UncheckedBox(UnsafePointer(pp))
+        let ob = UncheckedBox(out.writePointer.assumingMemoryBound(to: Float.self))
+        let failed = FailureFlag()
+        @Sendable func run(_ r: Range<Int>) {
+            if zoo_conv2d_f32(xb.value, pb.value, ob.value, H, W, Cin, Ho, Wo, Cout, KH, KW, sh, sw, ph, pw, dh, dw,
+                              band, r.lowerBound, r.upperBound) != 0 { failed.set() }
+        }
+        if CPU.cores == 1 || items == 1 || N * Ho * Wo * Cout * K < CPU.parallelThreshold {
+            run(0..<items)
+        } else {
+            // Many small pieces taken by whichever worker is free: a core shared with another
+            // process then costs its share of the pieces, not the whole call's wall time.
+            let pieces = Swift.min(items, CPU.cores * 16)
+            DispatchQueue.concurrentPerform(iterations: pieces) { c in
+                run(items * c / pieces ..< items * (c + 1) / pieces)
+            }
+        }
+        withExtendedLifetime((keep, packed)) {}
+        if failed.isSet { throw EngineError.evaluationFailed(op: name, message: "no memory for the scratch rows of a convolution") }
+        return out
+    }
+}
+
+/// Set by any worker whose kernel call failed (one lock, touched only on failure or at the end).
+final class FailureFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }
