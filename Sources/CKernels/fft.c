@@ -1,3 +1,4 @@
+#include "ckernels.h"
 #include "ckernels_ops.h"
 #include "zoo_kernel_support.h"
 #include <math.h>
@@ -166,15 +167,17 @@ static long fft_threads(long n) {
     return c < 1 ? 1 : (c > 8 ? 8 : c);
 }
 
-/* Runs fn(job_i) for T jobs of `size` bytes each, job 0 on the calling thread. */
+struct job_batch { void *(*fn)(void *); char *jobs; size_t size; };
+
+static void run_job(void *ctx, long t) {
+    struct job_batch *b = ctx;
+    b->fn(b->jobs + t * b->size);
+}
+
+/* Runs fn(job_i) for T jobs of `size` bytes each on the CPU worker pool (pool.c). */
 static void run_jobs(void *(*fn)(void *), void *jobs, size_t size, long T) {
-    pthread_t th[8];
-    int started[8] = {0};
-    for (long t = 1; t < T; t++)
-        started[t] = pthread_create(&th[t], NULL, fn, (char *)jobs + t * size) == 0;
-    for (long t = 1; t < T; t++) if (!started[t]) fn((char *)jobs + t * size);
-    fn(jobs);
-    for (long t = 1; t < T; t++) if (started[t]) pthread_join(th[t], NULL);
+    struct job_batch b = {fn, jobs, size};
+    zoo_pool_run(T, run_job, &b);
 }
 
 /* B transforms of length p->n interleaved (element j of transform b at x[b + B j]), by the

@@ -146,7 +146,7 @@ struct ConvPrimitive: Primitive {
             // Many small pieces taken by whichever worker is free: a core shared with another
             // process then costs its share of the pieces, not the whole call's wall time.
             let pieces = Swift.min(items, CPU.cores * 16)
-            DispatchQueue.concurrentPerform(iterations: pieces) { c in
+            CPU.parallelTasks(pieces) { c in
                 run(items * c / pieces ..< items * (c + 1) / pieces)
             }
         }
