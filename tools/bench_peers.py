@@ -713,6 +713,10 @@ def run(opts):
                         records[i][s].append(res)
                         line.append(f"{PEER_NAMES[s]} skipped")
                         continue
+                    # Let the previous side's thread pools go idle first (OpenBLAS and OpenMP
+                    # workers keep spinning for a while after their last call and would take
+                    # cores from whichever side runs next).
+                    time.sleep(opts.settle)
                     res = workers[s].request(bench, {**args, **pol})
                     if res.get("timed_out"):
                         # One sample past the limit: later rounds would only repeat the wait.
@@ -901,6 +905,8 @@ def main():
     r.add_argument("--rounds", type=int, default=5)
     r.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", "2")))
     r.add_argument("--only", default="", help="comma-separated groups: overhead,gemm,elementwise")
+    r.add_argument("--settle", type=float, default=0.3,
+                   help="seconds of idleness before each side's measurement (spinning peer threads go quiet)")
     r.add_argument("--peers", default="mlx,numpy,torch")
     r.add_argument("--min-time", type=float, default=0.3, help="timed seconds per sample (at least 3 calls)")
     r.add_argument("--timeout", type=float, default=60,
