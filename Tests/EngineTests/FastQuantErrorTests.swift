@@ -163,4 +163,21 @@ final class FastQuantErrorTests: XCTestCase {
         let ref = matmul(softmax(scores, axis: -1), vr)
         XCTAssertLessThanOrEqual((fused - ref).abs().max().item(Float.self), 1e-5)
     }
+
+    /// Long causal prefill (the tiled path: each 64-query tile's products stop at its last
+    /// visible key), with grouped heads, a partial last tile and keys beyond the queries (a
+    /// cache offset), against the composition.
+    func testLongCausalAttentionMatchesComposition() {
+        for (lq, lk) in [(150, 150), (130, 170), (128, 128)] {
+            let q = Random.normal([1, 4, lq, 32], key: Random.key(UInt64(lq)))
+            let k = Random.normal([1, 2, lk, 32], key: Random.key(UInt64(lk + 1)))
+            let v = Random.normal([1, 2, lk, 32], key: Random.key(UInt64(lk + 2)))
+            let fused = Fast.scaledDotProductAttention(queries: q, keys: k, values: v, scale: 0.2, mask: .causal)
+            let kr = repeated(k, count: 2, axis: 1), vr = repeated(v, count: 2, axis: 1)
+            let visible = Tensor((0 ..< lq * lk).map { ($0 % lk) <= ($0 / lk) + (lk - lq) }, shape: [lq, lk])
+            let scores = which(visible, matmul(q * 0.2, kr.swappedAxes(-1, -2)), -Double.infinity)
+            let ref = matmul(softmax(scores, axis: -1), vr)
+            XCTAssertLessThanOrEqual((fused - ref).abs().max().item(Float.self), 1e-5, "lq \(lq) lk \(lk)")
+        }
+    }
 }

@@ -149,6 +149,8 @@ struct SDPAPrimitive: Primitive {
         guard let o = other as? SDPAPrimitive else { return false }
         return o.scale == scale && o.maskKind == maskKind
     }
+    /// Query rows per causal tile (prefill): products stop at each tile's last visible key.
+    static let causalTile = 64
     /// Per batch and key/value head: the query rows of the heads that share it form one
     /// [rep * Lq, D] block (contiguous in q), so scores = Q Kᵀ and out = P V are two BLAS calls,
     /// with the masked softmax in between done in place on one [rep * Lq, Lk] score tile.
@@ -207,9 +209,40 @@ struct SDPAPrimitive: Primitive {
                 let kBlock = kp + b * k.strides[0] + hk * k.strides[1]
                 let vBlock = vp + b * v.strides[0] + hk * v.strides[1]
                 let oBlock = op + (b * Hq + hk * rep) * Lq * D
+                let mp = UncheckedBox(mask.map { $0.pointer.assumingMemoryBound(to: Float.self) + b * ms[0] + hk * rep * ms[1] })
+                if kind == 1 && Lq >= 2 * Self.causalTile {
+                    // Causal: query tile [i0, i1) sees keys [0, i1 + Lk - Lq) only, so each tile's
+                    // products stop there (about half the work of the full square). The softmax
+                    // never reads past a row's last visible key and zeroes the rest.
+                    let tiles = (Lq + Self.causalTile - 1) / Self.causalTile
+                    func visible(_ t: Int) -> (Int, Int, Int) {
+                        let i0 = t * Self.causalTile, i1 = min(Lq, i0 + Self.causalTile)
+                        return (i0, i1, min(Lk, max(0, i1 + Lk - Lq)))
+                    }
+                    for r in 0..<rep { for t in 0..<tiles {
+                        let (i0, i1, kn) = visible(t)
+                        if kn == 0 { continue }
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(i1 - i0), Int32(kn), Int32(D), scale,
+                                    qBlock + (r * Lq + i0) * D, Int32(D), kBlock, Int32(k.strides[2]), 0,
+                                    sp.value + (r * Lq + i0) * Lk, Int32(Lk))
+                    } }
+                    CPU.parallelFor(rows, work: rows * Lk * 2) { rr in
+                        zoo_attention_softmax(sp.value, rr.lowerBound, rr.upperBound, Lq, Lk, kind, mp.value, ms[1], ms[2], ms[3])
+                    }
+                    for r in 0..<rep { for t in 0..<tiles {
+                        let (i0, i1, kn) = visible(t)
+                        let o = oBlock + (r * Lq + i0) * D
+                        if kn == 0 {  // rows that see no key: NaN, as the full product gives
+                            for j in 0 ..< (i1 - i0) * D { o[j] = .nan }
+                            continue
+                        }
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(i1 - i0), Int32(D), Int32(kn), 1,
+                                    sp.value + (r * Lq + i0) * Lk, Int32(Lk), vBlock, Int32(v.strides[2]), 0, o, Int32(D))
+                    } }
+                    continue
+                }
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(Lk), Int32(D), scale,
                             qBlock, Int32(D), kBlock, Int32(k.strides[2]), 0, sp.value, Int32(Lk))
-                let mp = UncheckedBox(mask.map { $0.pointer.assumingMemoryBound(to: Float.self) + b * ms[0] + hk * rep * ms[1] })
                 CPU.parallelFor(rows, work: rows * Lk * 4) { r in
                     zoo_attention_softmax(sp.value, r.lowerBound, r.upperBound, Lq, Lk, kind, mp.value, ms[1], ms[2], ms[3])
                 }
