@@ -32,8 +32,21 @@ def child_rss(args):
     if proc.returncode != 0:
         raise SystemExit(f"{args[:3]} failed with status {proc.returncode}")
     r = json.loads(out.strip().splitlines()[-1])
-    r["peakRSS"] = usage.ru_maxrss * 1024
+    # The child's own high-water mark: wait4's ru_maxrss starts from this (large) parent's
+    # RSS at fork, which made every side report at least the parent's size.
+    r["peakRSS"] = r.get("peakRSSBytes") or usage.ru_maxrss * 1024
     return r
+
+
+def vm_hwm():
+    """This process's peak resident set in bytes (VmHWM), or None."""
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
 
 
 def peer_main():
@@ -60,7 +73,8 @@ def peer_main():
             llm.eval([tok])
             tok = int(np.argmax(llm.scores[llm.n_tokens - 1]))
         t2 = time.perf_counter()
-        res = {"prefill": len(ids) / (t1 - t0), "decode": (a.new_tokens - 1) / (t2 - first), "ttft": first - t0}
+        res = {"prefill": len(ids) / (t1 - t0), "decode": (a.new_tokens - 1) / (t2 - first), "ttft": first - t0,
+               "peakRSSBytes": vm_hwm()}
     else:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -80,7 +94,8 @@ def peer_main():
                 past = out.past_key_values
                 nxt = out.logits[:, -1].argmax(-1, keepdim=True)
             t2 = time.perf_counter()
-        res = {"prefill": ids.shape[1] / (first - t0), "decode": (a.new_tokens - 1) / (t2 - first), "ttft": first - t0}
+        res = {"prefill": ids.shape[1] / (first - t0), "decode": (a.new_tokens - 1) / (t2 - first), "ttft": first - t0,
+               "peakRSSBytes": vm_hwm()}
     print(json.dumps(res))
 
 
@@ -110,11 +125,18 @@ def main():
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(o.threads), OMP_NUM_THREADS=str(o.threads))
     os.environ.update(env)
     variants = [("Q4_1", o.model)]
-    for q, flag in [("Q8_0", ["--quantize", "q8_0"]), ("F16", ["--dtype", "float16"])]:
-        path = os.path.join(o.data, f"smollm2-{q}.gguf")
-        if not os.path.exists(path):
-            subprocess.run([o.zoo, "convert", o.model, path] + flag, check=True, capture_output=True)
-        variants.append((q, path))
+    # Q8_0: requantized. F16: dequantized to float16 through safetensors (a GGUF-to-GGUF
+    # conversion with --dtype keeps quantized blocks as they are, so it would be Q4_1 again).
+    q8 = os.path.join(o.data, "smollm2-Q8_0.gguf")
+    if not os.path.exists(q8):
+        subprocess.run([o.zoo, "convert", o.model, q8, "--quantize", "q8_0"], check=True, capture_output=True)
+    f16 = os.path.join(o.data, "smollm2-F16-dense.gguf")
+    if not os.path.exists(f16):
+        mid = os.path.join(o.data, "smollm2-F16.safetensors")
+        subprocess.run([o.zoo, "convert", o.model, mid, "--dtype", "float16"], check=True, capture_output=True)
+        subprocess.run([o.zoo, "convert", mid, f16, "--dtype", "float16"], check=True, capture_output=True)
+        os.remove(mid)
+    variants += [("Q8_0", q8), ("F16", f16)]
     # The prompt: the peers cut the same text to 128 tokens; Zoo gets the text that decodes from those.
     from transformers import AutoTokenizer
     tk = AutoTokenizer.from_pretrained(os.path.dirname(o.model), gguf_file=os.path.basename(o.model))

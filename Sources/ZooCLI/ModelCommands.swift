@@ -92,11 +92,12 @@ struct Generate: ParsableCommand {
         }
         let s = result.statistics
         if json {
-            let object: [String: Any] = [
+            var object: [String: Any] = [
                 "text": result.text, "tokens": result.tokens, "promptTokens": ids,
                 "timeToFirstTokenSeconds": s.timeToFirstTokenSeconds, "prefillTokensPerSecond": s.prefillTokensPerSecond,
                 "decodeTokensPerSecond": s.decodeTokensPerSecond, "peakMemoryBytes": s.peakMemoryBytes, "stopReason": s.stopReason,
             ]
+            if let rss = processPeakRSS() { object["peakRSSBytes"] = rss }
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
             print()
@@ -207,4 +208,15 @@ struct Chat: ParsableCommand {
                      onPiece: @escaping (String) -> Void) throws -> (GenerationStatistics, [Int]) {
         try generateTokens(model: m.model, tokenizer: m.tokenizer, promptTokens: ids, parameters: p, isCancelled: isCancelled, onPiece: onPiece)
     }
+}
+
+/// The process's peak resident set (VmHWM of /proc/self/status; nil where there is none). A
+/// parent's wait4 figure is no substitute: a child forked from a large process starts with the
+/// parent's high-water mark.
+func processPeakRSS() -> Int? {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kb = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+    else { return nil }
+    return kb * 1024
 }
