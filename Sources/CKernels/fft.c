@@ -2,10 +2,8 @@
 #include "ckernels_ops.h"
 #include "zoo_kernel_support.h"
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 struct zoo_fft_plan {
     long n;
@@ -163,7 +161,7 @@ static void stage(const double *tw, long N, const double *x, double *y, long n, 
 
 static long fft_threads(long n) {
     if (n < FOUR_STEP_MIN) return 1;
-    long c = sysconf(_SC_NPROCESSORS_ONLN);
+    long c = zoo_pool_threads();  /* the pool the jobs run on (honours ZOO_NUM_THREADS) */
     return c < 1 ? 1 : (c > 8 ? 8 : c);
 }
 
