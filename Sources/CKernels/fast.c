@@ -277,3 +277,19 @@ void zoo_attention_softmax(float *s, long r0, long r1, long Lq, long Lk, int mas
         for (j = kend; j < Lk; j++) row[j] = 0;
     }
 }
+
+/* silu(gate) * up = gate * sigmoid(gate) * up over rows (row strides in elements; out dense),
+   with the unary sigmoid kernel's arithmetic and the composition's order, so the result equals
+   `g * sigmoid(g) * u` evaluated op by op, bit for bit. */
+ZOO_MULTIVERSION
+void zoo_swiglu_f32(const float *g, long g_row_stride, const float *u, long u_row_stride, float *out,
+                    long row0, long row1, long n) {
+    for (long r = row0; r < row1; r++) {
+        const float *gr = g + r * g_row_stride, *ur = u + r * u_row_stride;
+        float *o = out + r * n;
+        for (long i = 0; i < n; i++) {
+            float s = 1.0f / (1.0f + zoo_exp_inline(-gr[i]));
+            o[i] = (gr[i] * s) * ur[i];
+        }
+    }
+}

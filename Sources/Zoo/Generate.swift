@@ -154,6 +154,8 @@ public final class TokenGenerator {
         // Build and start the step after this one before reading this token.
         var following: Tensor?
         if produced + 1 < parameters.maxTokens && (parameters.repetitionPenalty == 1) {
+            let t0 = Profile.enabled ? DispatchTime.now().uptimeNanoseconds : 0
+            defer { if Profile.enabled { Profile.record("(build decode step)", nanoseconds: DispatchTime.now().uptimeNanoseconds - t0) } }
             let logits = model(y.reshaped([1, 1]), cache: cache, lastOnly: true)
             following = sampler(logits.reshaped([1, -1]), history: history)
             asyncEval([following!])

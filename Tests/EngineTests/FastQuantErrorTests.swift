@@ -150,6 +150,32 @@ final class FastQuantErrorTests: XCTestCase {
 
     /// The fused attention equals softmax(q kᵀ · scale + mask) v composed from core ops,
     /// including a bool mask and a key length that is not the query length.
+    /// The fused SwiGLU activation gives the composition's values bit for bit: contiguous
+    /// operands, column slices of one stacked output (strided rows, read in place), a
+    /// transposed operand (copied first), float16 (computed as the composition).
+    func testSwiGLUEqualsComposition() throws {
+        func composed(_ g: Tensor, _ u: Tensor) -> Tensor { g * sigmoid(g) * u }
+        let g = Random.normal([3, 5, 40], key: Random.key(7)) * 4, u = Random.normal([3, 5, 40], key: Random.key(8))
+        XCTAssertEqual(Fast.swiGLU(g, u).toArray(Float.self), composed(g, u).toArray(Float.self))
+        let stacked = Random.normal([2, 7, 96], key: Random.key(9)) * 3
+        let parts = split(stacked, indices: [40, 80], axis: -1)
+        XCTAssertEqual(parts.map(\.shape), [[2, 7, 40], [2, 7, 40], [2, 7, 16]])
+        let fused = Fast.swiGLU(parts[0], parts[1])
+        XCTAssertEqual(fused.shape, [2, 7, 40])
+        XCTAssertEqual(fused.toArray(Float.self), composed(parts[0], parts[1]).toArray(Float.self))
+        let gt = Random.normal([40, 6], key: Random.key(10)).T, ut = Random.normal([6, 40], key: Random.key(11))
+        XCTAssertEqual(Fast.swiGLU(gt, ut).toArray(Float.self), composed(gt, ut).toArray(Float.self))
+        let g16 = g.asType(.float16), u16 = u.asType(.float16)
+        XCTAssertEqual(Fast.swiGLU(g16, u16).dtype, .float16)
+        XCTAssertEqual(Fast.swiGLU(g16, u16).toArray(Float.self), composed(g16, u16).toArray(Float.self))
+        // The row-strided view reaches rmsNorm in place too, with a contiguous copy's result.
+        let w = Random.normal([40], key: Random.key(12))
+        XCTAssertEqual(Fast.rmsNorm(parts[1], weight: w, eps: 1e-5).toArray(Float.self),
+                       Fast.rmsNorm(parts[1] + 0, weight: w, eps: 1e-5).toArray(Float.self))
+        expectError("swiglu", mentions: ["(3,5,40)", "(2,7,40)"]) { _ = Fast.swiGLU(g, parts[0]) }
+        expectError("swiglu", mentions: ["int32"]) { _ = Fast.swiGLU(zeros([2], dtype: .int32), zeros([2], dtype: .int32)) }
+    }
+
     func testAttentionMatchesComposition() {
         let q = Random.normal([2, 6, 3, 16], key: Random.key(1))
         let k = Random.normal([2, 2, 10, 16], key: Random.key(2))

@@ -52,7 +52,7 @@ final class QuantTests: XCTestCase {
             }
         }
         // On Gaussian weights too (the case that matters for models).
-        var rng = SystemRandomNumberGenerator()
+        let rng = SystemRandomNumberGenerator()
         _ = rng
         let g = Random.normal([64 * 256], key: Random.key(7)).toArray(Float.self)
         for (type, bound) in [(GGMLType.q4_K, 0.12), (.q6_K, 0.03)] {

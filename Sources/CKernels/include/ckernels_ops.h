@@ -10,6 +10,9 @@
 
 /* RMS norm over `rows` rows [row0, row1) of length n; x rows start x_row_stride elements
    apart (elements contiguous within a row); out is row-contiguous. w may be NULL. */
+/* silu(g) * u over rows [row0, row1) of n floats (row strides in elements; out dense). */
+void zoo_swiglu_f32(const float *g, long g_row_stride, const float *u, long u_row_stride, float *out,
+                    long row0, long row1, long n);
 void zoo_rms_norm(const void *x, long x_row_stride, const void *w, void *out,
                   long row0, long row1, long n, float eps, int dtype);
 

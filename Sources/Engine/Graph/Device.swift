@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Where primitives run. `.cpu` always exists; `.gpu` is the Vulkan device when one is present.
 public struct Device: Sendable, Hashable, CustomStringConvertible {
@@ -49,11 +50,20 @@ enum DefaultDevice {
 
 /// Runs `body` with `device` as the default device (task-local: other tasks are unaffected).
 public func withDevice<R>(_ device: Device, _ body: () throws -> R) rethrows -> R {
-    try DefaultDevice.$current.withValue(device, operation: body)
+    TaskScopes.used.store(true, ordering: .relaxed)
+    return try DefaultDevice.$current.withValue(device, operation: body)
 }
 
 public func withDevice<R>(_ device: Device, _ body: () async throws -> R) async rethrows -> R {
-    try await DefaultDevice.$current.withValue(device, operation: body)
+    TaskScopes.used.store(true, ordering: .relaxed)
+    return try await DefaultDevice.$current.withValue(device, operation: body)
+}
+
+/// Whether any task-local device or stream scope was ever entered. Until one is, new ops
+/// skip the two task-local lookups (a decode step creates hundreds of nodes). A scope sets
+/// the flag on its own thread before its body runs, so the body always sees it.
+enum TaskScopes {
+    static let used = Atomic<Bool>(false)
 }
 
 /// A queue of work on one device. Work on different streams may overlap;
@@ -94,7 +104,8 @@ enum DefaultStream {
 
 /// Runs `body` with new ops placed on `stream`.
 public func withStream<R>(_ stream: Stream, _ body: () throws -> R) rethrows -> R {
-    try DefaultStream.$current.withValue(stream) {
+    TaskScopes.used.store(true, ordering: .relaxed)
+    return try DefaultStream.$current.withValue(stream) {
         try DefaultDevice.$current.withValue(stream.device, operation: body)
     }
 }
@@ -102,8 +113,9 @@ public func withStream<R>(_ stream: Stream, _ body: () throws -> R) rethrows -> 
 /// The stream new ops go to: the task-local stream, else the default device's stream.
 /// A GPU request without a GPU falls back to the CPU.
 func currentStream() -> Stream {
-    if let s = DefaultStream.current { return s }
-    let d = Device.defaultDevice
+    let scoped = TaskScopes.used.load(ordering: .relaxed)
+    if scoped, let s = DefaultStream.current { return s }
+    let d = scoped ? Device.defaultDevice : DefaultDevice.global.get()
     if d.kind == .gpu && !d.isAvailable { return Stream.cpuDefault }
     return Stream.defaultStream(d)
 }

@@ -101,7 +101,14 @@ enum Scheduler {
             lock.unlock()
             let specs = node.siblings.isEmpty ? [OutputSpec(node.shape, node.dtype)]
                 : (primitive as! MultiOutput).outputSpecs
-            let results = execute(primitive, inputs: inputData, specs: specs, stream: node.stream)
+            let results: [ArrayData]
+            if Profile.enabled {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                results = execute(primitive, inputs: inputData, specs: specs, stream: node.stream)
+                Profile.record(primitive.name, nanoseconds: DispatchTime.now().uptimeNanoseconds - t0)
+            } else {
+                results = execute(primitive, inputs: inputData, specs: specs, stream: node.stream)
+            }
             lock.lock()
             var wake = false
             if node.siblings.isEmpty {
@@ -155,4 +162,36 @@ protocol MultiOutput {
 private final class TapeBox: @unchecked Sendable {
     var tape: [Node]
     init(_ tape: [Node]) { self.tape = tape }
+}
+
+/// Opt-in time per primitive (`ZOO_PROFILE=1`): each evaluated node's kernel time, summed by
+/// op name and printed to standard error when the process exits. Callers may record their own
+/// spans (the generator records the time spent building each step's graph).
+public enum Profile {
+    public static let enabled: Bool = {
+        guard let v = ProcessInfo.processInfo.environment["ZOO_PROFILE"], !v.isEmpty, v != "0" else { return false }
+        atexit { Profile.report() }
+        return true
+    }()
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var totals: [String: (count: Int, ns: UInt64)] = [:]
+
+    public static func record(_ name: String, nanoseconds: UInt64) {
+        lock.lock()
+        let t = totals[name] ?? (0, 0)
+        totals[name] = (t.count + 1, t.ns + nanoseconds)
+        lock.unlock()
+    }
+
+    static func report() {
+        lock.lock(); defer { lock.unlock() }
+        let all = totals.values.reduce(UInt64(0)) { $0 + $1.ns }
+        var lines = ["op                          calls     total ms   mean µs   share"]
+        for (name, t) in totals.sorted(by: { $0.value.ns > $1.value.ns }) {
+            let ms = Double(t.ns) / 1e6, mean = Double(t.ns) / 1e3 / Double(t.count)
+            lines.append(name.padding(toLength: 26, withPad: " ", startingAt: 0)
+                + String(format: " %7d %12.1f %9.2f %6.1f%%", t.count, ms, mean, 100 * Double(t.ns) / Double(max(all, 1))))
+        }
+        FileHandle.standardError.write((lines.joined(separator: "\n") + "\n").data(using: .utf8)!)
+    }
 }

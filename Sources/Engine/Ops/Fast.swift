@@ -38,6 +38,17 @@ public enum Fast {
         return Tensor(RMSNormPrimitive(eps: eps, hasWeight: weight != nil), inputs, shape: x.shape, dtype: dt)
     }
 
+    /// silu(gate) · up = gate · sigmoid(gate) · up, the SwiGLU feed-forward's activation, in one
+    /// pass (float32: bit for bit the composition's values; other types compute the composition).
+    /// `gate` and `up` may be column slices of one stacked projection's output (no copy).
+    public static func swiGLU(_ gate: Tensor, _ up: Tensor) -> Tensor {
+        let op = "swiglu"
+        guard check(gate.shape == up.shape, op, "gate \(fmt(gate.shape)) and up \(fmt(up.shape)) must have the same shape"),
+              let dt = floatType(op, [gate, up]) else { return .errorPlaceholder(gate.dtype) }
+        guard dt == .float32, gate.ndim >= 1 else { return gate * sigmoid(gate) * up }
+        return Tensor(SwiGLUPrimitive(), [gate, up], shape: gate.shape, dtype: .float32)
+    }
+
     /// (x - mean) / sqrt(var + eps) * weight + bias over the last axis.
     public static func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float) -> Tensor {
         let op = "layer_norm"

@@ -43,10 +43,15 @@ public func split(_ x: Tensor, indices: [Int], axis: Int = 0) -> [Tensor] {
     let n = x.shape[a]
     var bounds = [0] + indices.map { Swift.min(Swift.max($0 < 0 ? $0 + n : $0, 0), n) } + [n]
     for i in 1..<bounds.count { bounds[i] = Swift.max(bounds[i], bounds[i - 1]) }
+    // Slice views built directly (the general subscript's parsing costs more than the op:
+    // decoders split every layer's stacked projections this way).
+    let ones = [Int](repeating: 1, count: x.ndim)
     return (0..<(bounds.count - 1)).map { i in
-        var items = [TensorIndex](repeating: .slice(start: nil, stop: nil, step: 1), count: x.ndim)
-        items[a] = .slice(start: bounds[i], stop: bounds[i + 1], step: 1)
-        return x.index(items)
+        if bounds[i] == 0 && bounds[i + 1] == n { return x }
+        var start = [Int](repeating: 0, count: x.ndim), shape = x.shape
+        start[a] = bounds[i]
+        shape[a] = bounds[i + 1] - bounds[i]
+        return Tensor(SlicePrimitive(start: start, step: ones, shape: shape), [x], shape: shape, dtype: x.dtype)
     }
 }
 

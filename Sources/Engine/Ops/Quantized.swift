@@ -5,6 +5,14 @@ import Foundation
 private let quantBits: Set<Int> = [2, 3, 4, 5, 6, 8]
 private let quantGroups: Set<Int> = [32, 64, 128]
 
+/// a and b agree in all but their last axis (checked without building arrays: this runs on
+/// every quantized product of a decode step).
+private func sameLeadingDimensions(_ a: [Int], _ b: [Int]) -> Bool {
+    guard a.count == b.count, !a.isEmpty else { return a.count == b.count }
+    for i in 0 ..< a.count - 1 where a[i] != b[i] { return false }
+    return true
+}
+
 private func checkQuantParams(_ op: String, groupSize: Int, bits: Int) -> Bool {
     check(quantBits.contains(bits), op, "bits must be one of 2, 3, 4, 5, 6, 8, got \(bits)")
         && check(quantGroups.contains(groupSize), op, "groupSize must be 32, 64 or 128, got \(groupSize)")
@@ -37,7 +45,7 @@ private func packedColumns(_ op: String, _ wq: Tensor, _ scales: Tensor, _ biase
           check(wq.dtype == .uint32, op, "packed weights must be uint32, got \(wq.dtype)"),
           check(wq.ndim >= 2, op, "packed weights must have at least 2 dimensions: \(shapes)"),
           check(scales.shape == biases.shape, op, "scales and biases must have the same shape: \(shapes)"),
-          check(Array(wq.shape.dropLast()) == Array(scales.shape.dropLast()), op,
+          check(sameLeadingDimensions(wq.shape, scales.shape), op,
                 "scales and biases must match the leading dimensions of wq: \(shapes)"),
           check(scales.dtype.isFloatingPoint && biases.dtype == scales.dtype, op,
                 "scales and biases must share one floating-point dtype, got \(scales.dtype) and \(biases.dtype)"),

@@ -129,10 +129,14 @@ func broadcastShapes(_ a: [Int], _ b: [Int], _ op: String) -> [Int]? {
 extension Tensor {
     public func reshaped(_ newShape: [Int]) -> Tensor {
         var shape = newShape
-        let known = shape.filter { $0 != -1 }.reduce(1, *)
-        let inferred = shape.filter { $0 == -1 }.count
+        // One pass (reshapes are among the most frequent ops a model builds).
+        var known = 1, inferred = 0, negative = false
+        for d in shape {
+            if d == -1 { inferred += 1 } else { known *= d; negative = negative || d < 0 }
+        }
+        let size = self.size
         guard check(inferred <= 1, "reshape", "only one dimension can be -1, got \(fmt(newShape))"),
-              check(shape.allSatisfy { $0 >= -1 }, "reshape", "negative dimension in \(fmt(newShape))")
+              check(!negative, "reshape", "negative dimension in \(fmt(newShape))")
         else { return .errorPlaceholder(dtype) }
         if inferred == 1 {
             guard check(known > 0 && size % known == 0, "reshape",

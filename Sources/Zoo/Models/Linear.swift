@@ -101,10 +101,8 @@ extension Linear {
 
     /// Splits the last axis of a stacked layer's output into the parts' widths (views).
     static func split(_ y: Tensor, sizes: [Int]) -> [Tensor] {
-        var start = 0
-        return sizes.map { n in
-            defer { start += n }
-            return y[.ellipsis, start ..< start + n]
-        }
+        var bounds: [Int] = [], end = 0
+        for n in sizes.dropLast() { end += n; bounds.append(end) }
+        return Engine.split(y, indices: bounds, axis: -1)
     }
 }

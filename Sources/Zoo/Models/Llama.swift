@@ -134,7 +134,14 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
 /// optional attention biases, tied or separate output embedding.
 public final class LlamaModel: LanguageModel, @unchecked Sendable {
     public let configuration: LlamaConfiguration
-    struct Layer {
+    /// A class: the forward pass reads a dozen weights per layer, and copying a struct of
+    /// them retained and released each one per layer and token.
+    final class Layer: Sendable {
+        init(attentionNorm: Tensor, mlpNorm: Tensor, o: Linear, down: Linear, qkv: Linear?, gateUp: Linear?,
+             q: Linear?, k: Linear?, v: Linear?, gate: Linear?, up: Linear?) {
+            (self.attentionNorm, self.mlpNorm, self.o, self.down, self.qkv, self.gateUp) = (attentionNorm, mlpNorm, o, down, qkv, gateUp)
+            (self.q, self.k, self.v, self.gate, self.up) = (q, k, v, gate, up)
+        }
         let attentionNorm: Tensor, mlpNorm: Tensor
         let o: Linear, down: Linear
         /// q, k and v (and gate and up) stacked into one matrix when their storage allows, so one
@@ -243,9 +250,10 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
             } else {
                 (qh, kh, vh) = (l.q!(h), l.k!(h), l.v!(h))
             }
-            var q = qh.reshaped([B, L, c.headCount, hd]).transposed([0, 2, 1, 3])
-            var k = kh.reshaped([B, L, c.kvHeadCount, hd]).transposed([0, 2, 1, 3])
-            let v = vh.reshaped([B, L, c.kvHeadCount, hd]).transposed([0, 2, 1, 3])
+            // [B, heads, L, hd]; with one position the transpose only moves a size-1 axis.
+            var q = L == 1 ? qh.reshaped([B, c.headCount, 1, hd]) : qh.reshaped([B, L, c.headCount, hd]).transposed([0, 2, 1, 3])
+            var k = L == 1 ? kh.reshaped([B, c.kvHeadCount, 1, hd]) : kh.reshaped([B, L, c.kvHeadCount, hd]).transposed([0, 2, 1, 3])
+            let v = L == 1 ? vh.reshaped([B, c.kvHeadCount, 1, hd]) : vh.reshaped([B, L, c.kvHeadCount, hd]).transposed([0, 2, 1, 3])
             let offset = cache[i].offset
             q = Fast.rope(q, dimensions: hd, traditional: traditionalRope, base: ropeFrequencies == nil ? c.ropeTheta : nil,
                           scale: ropeScale, offset: offset, freqs: ropeFrequencies)
@@ -254,7 +262,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
             let (keys, values) = cache[i].update(keys: k, values: v)
             let a = Fast.scaledDotProductAttention(queries: q, keys: keys, values: values, scale: scale,
                                                    mask: L > 1 ? .causal : .none)
-            x = x + l.o(a.transposed([0, 2, 1, 3]).reshaped([B, L, c.headCount * hd]))
+            x = x + l.o((L == 1 ? a : a.transposed([0, 2, 1, 3])).reshaped([B, L, c.headCount * hd]))
             let m = Fast.rmsNorm(x, weight: l.mlpNorm, eps: c.rmsNormEps)
             let (g, u): (Tensor, Tensor)
             if let gateUp = l.gateUp {
@@ -263,7 +271,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
             } else {
                 (g, u) = (l.gate!(m), l.up!(m))
             }
-            x = x + l.down(g * sigmoid(g) * u)
+            x = x + l.down(Fast.swiGLU(g, u))
         }
         if lastOnly && L > 1 { x = x[0..., (L - 1)..., 0...] }
         return output(Fast.rmsNorm(x, weight: norm, eps: c.rmsNormEps))

@@ -19,8 +19,49 @@ func fastDTypeCode(_ d: DType) -> Int32 {
 func rowsView(_ a: ArrayData) -> (ArrayData, Int) {
     let n = a.shape.last ?? 1
     if a.isRowContiguous && !a.strides.contains(0) { return (a, n) }
+    if let s = uniformRowStride(a) { return (a, s) }
     let c = copyContiguous(a, to: a.dtype)
     return (c, n)
+}
+
+/// The stride between consecutive rows when `a`'s last axis is unit-stride and its leading
+/// axes step through rows evenly (a slice of columns of a matrix, such as one part of a
+/// stacked projection's output); nil otherwise.
+func uniformRowStride(_ a: ArrayData) -> Int? {
+    guard let n = a.shape.last, n > 1, a.strides.last == 1 else { return nil }
+    var rowStride: Int?, expected = 0
+    for i in stride(from: a.ndim - 2, through: 0, by: -1) where a.shape[i] != 1 {
+        if rowStride == nil {
+            guard a.strides[i] >= n else { return nil }
+            rowStride = a.strides[i]
+        } else if a.strides[i] != expected {
+            return nil
+        }
+        expected = a.strides[i] * a.shape[i]
+    }
+    return rowStride ?? n
+}
+
+/// silu(gate) * up in one pass (`Fast.swiGLU`), float32.
+struct SwiGLUPrimitive: Primitive {
+    var name: String { "swiglu" }
+    func isEquivalent(to other: any Primitive) -> Bool { other is SwiGLUPrimitive }
+    func evalCPU(_ inputs: [ArrayData], outputs: [OutputSpec]) throws -> [ArrayData] {
+        let spec = outputs[0]
+        let out = ArrayData(allocating: spec.shape, dtype: .float32)
+        let n = spec.shape.last ?? 1
+        let rows = n == 0 ? 0 : out.count / n
+        if rows == 0 { return [out] }
+        let (g, gs) = rowsView(inputs[0]), (u, us) = rowsView(inputs[1])
+        let gp = UncheckedBox(g.pointer.assumingMemoryBound(to: Float.self))
+        let up = UncheckedBox(u.pointer.assumingMemoryBound(to: Float.self))
+        let op = UncheckedBox(out.writePointer.assumingMemoryBound(to: Float.self))
+        CPU.parallelFor(rows, work: rows * n * 8) { r in
+            zoo_swiglu_f32(gp.value, gs, up.value, us, op.value, r.lowerBound, r.upperBound, n)
+        }
+        withExtendedLifetime((g, u)) {}
+        return [out]
+    }
 }
 
 /// A 1-D parameter (weight, bias) as a contiguous array of `dtype`.
