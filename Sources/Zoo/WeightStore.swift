@@ -78,8 +78,11 @@ public final class WeightStore: @unchecked Sendable {
                 l.precision = quantizedPrecision
                 return l
             }
-            // Other block types are dequantized once (K-quants have no exact affine form).
-            return Linear(.dense(try f.tensor(named: stored).asType(.float32)), bias: bias)
+            // float16 and bfloat16 matrices stay as stored (mapped from the file): the matmul
+            // widens them as it reads them. Other block types are dequantized once (K-quants
+            // have no exact affine form).
+            let t = try f.tensor(named: stored)
+            return Linear(.dense(Self.isHalf(t.dtype) ? t : t.asType(.float32)), bias: bias)
         case let .safetensors(ck, quant):
             let base = String(stored.dropLast(".weight".count))
             if ck.names.contains(base + ".scales") {
@@ -98,9 +101,16 @@ public final class WeightStore: @unchecked Sendable {
                 l.precision = quantizedPrecision
                 return l
             }
+            let t = try ck.tensor(named: stored)
+            if Self.isHalf(t.dtype) {
+                guard t.shape == [outputs, inputs] else { throw ZooError.tensorShape(weightName, expected: [outputs, inputs], actual: t.shape) }
+                return Linear(.dense(t), bias: bias)
+            }
             return Linear(.dense(try tensor(weightName, shape: [outputs, inputs])), bias: bias)
         }
     }
+
+    static func isHalf(_ d: DType) -> Bool { d == .float16 || d == .bfloat16 }
 
     /// Scales or biases converted from GGUF blocks (whose scales are float16): kept as float16
     /// when every value is exactly a float16, so each decoded token reads half the bytes.

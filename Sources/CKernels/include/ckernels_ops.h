@@ -10,11 +10,12 @@
 
 /* RMS norm over `rows` rows [row0, row1) of length n; x rows start x_row_stride elements
    apart (elements contiguous within a row); out is row-contiguous. w may be NULL. */
+void zoo_rms_norm(const void *x, long x_row_stride, const void *w, void *out,
+                  long row0, long row1, long n, float eps, int dtype);
+
 /* silu(g) * u over rows [row0, row1) of n floats (row strides in elements; out dense). */
 void zoo_swiglu_f32(const float *g, long g_row_stride, const float *u, long u_row_stride, float *out,
                     long row0, long row1, long n);
-void zoo_rms_norm(const void *x, long x_row_stride, const void *w, void *out,
-                  long row0, long row1, long n, float eps, int dtype);
 
 /* Layer norm; w and b may be NULL. */
 void zoo_layer_norm(const void *x, long x_row_stride, const void *w, const void *b, void *out,
@@ -80,6 +81,11 @@ void zoo_qmv_t_i16(const int16_t *xq, const float *xscale, const float *xsum, lo
                    float *y, long N, long n0, long n1, int group, int bits);
 void zoo_qmv_n(const float *x, long M, long K, const uint32_t *wq, const float *scales,
                const float *biases, float *y, long N, long n0, long n1, int group, int bits);
+
+/* y[m * ldy + n] = sum_k x[m * ldx + k] * w[n * ldw + k] for n in [n0, n1), w float16 (bf16 = 0)
+   or bfloat16 (bf16 = 1) widened in registers (gemv.c). */
+void zoo_gemv_half_t(const float *x, long M, long K, long ldx, const uint16_t *w, long ldw,
+                     float *y, long ldy, long n0, long n1, int bf16);
 
 /* Direct 2-D convolution, channels-last float32, groups 1: x [N, H, W, C], weights packed by
    zoo_conv2d_pack_weights from [Co, KH, KW, C] (K = KH * KW * C) into blocks of 16 output

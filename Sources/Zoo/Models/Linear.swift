@@ -1,6 +1,7 @@
 import Engine
 
-/// A weight matrix [out, in] applied as x · Wᵀ (+ bias), stored dense or in MLX's affine
+/// A weight matrix [out, in] applied as x · Wᵀ (+ bias), stored dense (float32, or float16 /
+/// bfloat16 as the file holds them, widened by the matmul as it reads them) or in MLX's affine
 /// quantized layout (GGUF Q4_0/Q4_1/Q8_0 blocks are converted to it exactly at load).
 public struct Linear: Sendable {
     public enum Storage: Sendable {
@@ -41,7 +42,9 @@ public struct Linear: Sendable {
     /// Rows of the matrix (an embedding lookup), dequantized.
     public func rows(_ ids: Tensor) -> Tensor {
         switch storage {
-        case let .dense(w): return take(w, ids, axis: 0)
+        case let .dense(w):
+            let r = take(w, ids, axis: 0)
+            return r.dtype == .float32 ? r : r.asType(.float32)
         case let .affine(wq, s, b, gs, bits):
             let flat = ids.reshaped([-1])
             // float32 arithmetic whatever the stored scale type (half-precision products would

@@ -14,11 +14,12 @@ struct MatmulPrimitive: Primitive {
         let nd = a.ndim
         let M = a.shape[nd - 2], K = a.shape[nd - 1], N = b.shape[nd - 1]
         let compute: DType = spec.dtype == .float64 || spec.dtype == .complex64 ? spec.dtype : .float32
-        if a.dtype != compute { a = copyContiguous(a, to: compute) }
-        if b.dtype != compute { b = copyContiguous(b, to: compute) }
-        let out = ArrayData(allocating: spec.dtype == compute ? spec.shape : spec.shape, dtype: compute)
         let batchShape = Array(spec.shape.dropLast(2))
         let batch = batchShape.reduce(1, *)
+        if let y = halfWeightGEMV(a, b, spec: spec, M: M, K: K, N: N, batch: batch) { return [y] }
+        if a.dtype != compute { a = convertKeepingLayout(a, to: compute) }
+        if b.dtype != compute { b = convertKeepingLayout(b, to: compute) }
+        let out = ArrayData(allocating: spec.shape, dtype: compute)
         if batch * M * N == 0 { return [finish(out, spec)] }
         if K == 0 {
             memset(out.writePointer, 0, out.count * compute.size)
@@ -53,6 +54,53 @@ struct MatmulPrimitive: Primitive {
             }
         }
         return [finish(out, spec)]
+    }
+
+    /// float32 rows times a float16/bfloat16 matrix stored [N, K] row by row and used
+    /// transposed (a `Linear` layer's weight, `x @ w.T`), for a few rows of x (decoding): the
+    /// weights are widened in registers as they stream by, never converted to a float32 copy.
+    /// nil when the operands do not have that form.
+    private func halfWeightGEMV(_ a: ArrayData, _ b: ArrayData, spec: OutputSpec, M: Int, K: Int, N: Int,
+                                batch: Int) -> ArrayData? {
+        guard spec.dtype == .float32, a.dtype == .float32, b.dtype == .float16 || b.dtype == .bfloat16,
+              batch == 1, M < QuantizedMatmulPrimitive.gemmThreshold, M > 0, K > 0, N > 0 else { return nil }
+        let nd = b.ndim
+        let rs = b.strides[nd - 2], cs = b.strides[nd - 1]
+        guard rs == 1 || K == 1, cs >= K || N == 1 else { return nil }
+        let ldw = N == 1 ? K : cs
+        var x = a
+        let ars = a.strides[nd - 2], acs = a.strides[nd - 1]
+        if !((acs == 1 || K == 1) && (ars >= K || M == 1)) { x = copyContiguous(a, to: .float32) }
+        let ldx = M == 1 ? K : x.strides[nd - 2]
+        let out = ArrayData(allocating: spec.shape, dtype: .float32)
+        let xp = x.pointer.assumingMemoryBound(to: Float.self)
+        let wp = b.pointer.assumingMemoryBound(to: UInt16.self)
+        let yp = out.writePointer.assumingMemoryBound(to: Float.self)
+        let bf16: Int32 = b.dtype == .bfloat16 ? 1 : 0
+        // Tasks of 4-row blocks, several per core: a core that starts late takes fewer.
+        let blocks = (N + 3) / 4
+        let tasks = N * K * M < CPU.parallelThreshold * 4 ? 1 : min(blocks, CPU.cores * 4)
+        CPU.parallelTasks(tasks) { t in
+            let lo = min(N, blocks * t / tasks * 4), hi = min(N, blocks * (t + 1) / tasks * 4)
+            if lo < hi { zoo_gemv_half_t(xp, M, K, ldx, wp, ldw, yp, N, lo, hi, bf16) }
+        }
+        withExtendedLifetime((x, b)) {}
+        return out
+    }
+
+    /// `x` converted to `dtype`. A dense array in any axis order (a transposed weight) keeps its
+    /// layout, converted in one contiguous run; other views are gathered row-major.
+    private func convertKeepingLayout(_ x: ArrayData, to dtype: DType) -> ArrayData {
+        guard x.count > 1, x.strides.allSatisfy({ $0 >= 0 }) else { return copyContiguous(x, to: dtype) }
+        let dims = (0..<x.ndim).filter { x.shape[$0] != 1 }.sorted { x.strides[$0] < x.strides[$1] }
+        var expected = 1
+        for d in dims {
+            guard x.strides[d] == expected else { return copyContiguous(x, to: dtype) }
+            expected *= x.shape[d]
+        }
+        let flat = x.view(offset: x.offset, shape: [x.count], strides: [1])
+        let converted = copyContiguous(flat, to: dtype)
+        return converted.view(offset: 0, shape: x.shape, strides: x.strides)
     }
 
     private func finish(_ out: ArrayData, _ spec: OutputSpec) -> ArrayData {
@@ -96,7 +144,13 @@ public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
     guard check(dt.isInexact, "matmul", "only floating-point and complex types are supported, got \(a.dtype) and \(b.dtype)")
     else { return .errorPlaceholder() }
     if dt == .bfloat16 || dt == .float16 { dt = promoteTypes(a.dtype, b.dtype) }
-    var x = a.asType(dt), y = b.asType(dt)
+    // float32 with a half-precision operand (a float16 model's weight): the CPU kernel widens
+    // the half one itself (in registers when decoding), instead of a float32 copy per call.
+    let widenInKernel = dt == .float32 && currentStream().device.kind == .cpu
+    func operand(_ t: Tensor) -> Tensor {
+        widenInKernel && (t.dtype == .float16 || t.dtype == .bfloat16) ? t : t.asType(dt)
+    }
+    var x = operand(a), y = operand(b)
     let aVec = x.ndim == 1, bVec = y.ndim == 1
     if aVec { x = x.reshaped([1, x.dim(0)]) }
     if bVec { y = y.reshaped([y.dim(0), 1]) }
