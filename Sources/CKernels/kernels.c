@@ -2,6 +2,9 @@
 #include "zoo_kernel_support.h"
 #include <math.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 
 
@@ -178,3 +181,49 @@ ZOO_MULTIVERSION
 void zoo_bf16_to_f32(const uint16_t *x, float *out, long n) { for (long i = 0; i < n; i++) out[i] = bf16_to_float(x[i]); }
 ZOO_MULTIVERSION
 void zoo_f32_to_bf16(const float *x, uint16_t *out, long n) { for (long i = 0; i < n; i++) out[i] = float_to_bf16(x[i]); }
+
+/* Index of the first largest (is_max) or smallest value of x[0..n), or of the first NaN when
+   there is one (NumPy's and MLX's rule). Two passes: the extreme value and whether a NaN
+   occurs, eight lanes at a time; then the first index holding it. */
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) static long argext_avx2(const float *x, long n, int is_max) {
+    __m256 m = _mm256_set1_ps(x[0]), nan = _mm256_setzero_ps();
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        nan = _mm256_or_ps(nan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+        m = is_max ? _mm256_max_ps(m, v) : _mm256_min_ps(m, v);
+    }
+    float lanes[8];
+    _mm256_storeu_ps(lanes, m);
+    float best = lanes[0];
+    for (int j = 1; j < 8; j++) best = is_max ? (lanes[j] > best ? lanes[j] : best) : (lanes[j] < best ? lanes[j] : best);
+    int has_nan = _mm256_movemask_ps(nan) != 0;
+    for (; i < n; i++) {
+        if (x[i] != x[i]) has_nan = 1;
+        else if (is_max ? x[i] > best : x[i] < best) best = x[i];
+    }
+    if (has_nan) { for (long j = 0; j < n; j++) if (x[j] != x[j]) return j; }
+    __m256 b = _mm256_set1_ps(best);
+    for (i = 0; i + 8 <= n; i += 8) {
+        int mask = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + i), b, _CMP_EQ_OQ));
+        if (mask) return i + __builtin_ctz((unsigned)mask);
+    }
+    for (; i < n; i++) if (x[i] == best) return i;
+    return 0;
+}
+#endif
+
+long zoo_argext_f32(const float *x, long n, int is_max) {
+    if (n <= 1) return 0;
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx2")) return argext_avx2(x, n, is_max);
+#endif
+    long best = 0;
+    for (long j = 1; j < n; j++) {
+        if (x[best] != x[best]) break;
+        if (x[j] != x[j]) { best = j; break; }
+        if (is_max ? x[j] > x[best] : x[j] < x[best]) best = j;
+    }
+    return best;
+}

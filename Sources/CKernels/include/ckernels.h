@@ -25,6 +25,8 @@ void zoo_unary_f32(int op, const float *x, float *out, long n);
 
 /* Sum / max / min of a contiguous run (float32 accumulation in 32 lanes). */
 float zoo_sum_f32(const float *x, long n);
+/* Index of the first largest (is_max = 1) or smallest value, or of the first NaN. */
+long zoo_argext_f32(const float *x, long n, int is_max);
 float zoo_max_f32(const float *x, long n);
 float zoo_min_f32(const float *x, long n);
 double zoo_sum_f64(const double *x, long n);

@@ -194,6 +194,18 @@ struct ArgReducePrimitive: Primitive {
         let perm = (0..<x.ndim).filter { $0 != axis } + [axis]
         let permuted = x.view(offset: x.offset, shape: perm.map { x.shape[$0] }, strides: perm.map { x.strides[$0] })
         let n = x.shape[axis]
+        if x.dtype == .float32, n > 0 {
+            // float32 rows (a language model's logits): the C kernel, eight lanes at a time.
+            let rows = contiguousData(permuted)
+            let p = UncheckedBox(rows.pointer.assumingMemoryBound(to: Float.self))
+            let dst = UncheckedBox(out.writePointer.assumingMemoryBound(to: UInt32.self))
+            let isMax: Int32 = self.isMax ? 1 : 0
+            CPU.parallelFor(outCount, work: outCount * n) { range in
+                for k in range { dst.value[k] = UInt32(zoo_argext_f32(p.value + k * n, n, isMax)) }
+            }
+            withExtendedLifetime(rows) {}
+            return [out]
+        }
         // Compare in float64 (exact for every dtype but 64-bit integers beyond 2^53).
         let src = copyContiguous(permuted, to: x.dtype.isInteger && x.dtype.size == 8 ? x.dtype : .float64)
         let dst = out.writePointer.assumingMemoryBound(to: UInt32.self)
