@@ -105,7 +105,8 @@ enum Scheduler {
             if Profile.enabled {
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 results = execute(primitive, inputs: inputData, specs: specs, stream: node.stream)
-                Profile.record(primitive.name, nanoseconds: DispatchTime.now().uptimeNanoseconds - t0)
+                let key = Profile.byShape ? primitive.name + " " + fmt(specs[0].shape) : primitive.name
+                Profile.record(key, nanoseconds: DispatchTime.now().uptimeNanoseconds - t0)
             } else {
                 results = execute(primitive, inputs: inputData, specs: specs, stream: node.stream)
             }
@@ -164,8 +165,9 @@ private final class TapeBox: @unchecked Sendable {
     init(_ tape: [Node]) { self.tape = tape }
 }
 
-/// Opt-in time per primitive (`ZOO_PROFILE=1`): each evaluated node's kernel time, summed by
-/// op name and printed to standard error when the process exits. Callers may record their own
+/// Opt-in time per primitive (`ZOO_PROFILE=1`, or `ZOO_PROFILE=shapes` to tell output shapes
+/// apart): each evaluated node's kernel time, summed by op name and printed to standard error
+/// when the process exits. Callers may record their own
 /// spans (the generator records the time spent building each step's graph).
 public enum Profile {
     public static let enabled: Bool = {
@@ -173,6 +175,7 @@ public enum Profile {
         atexit { Profile.report() }
         return true
     }()
+    static let byShape = ProcessInfo.processInfo.environment["ZOO_PROFILE"] == "shapes"
     private static let lock = NSLock()
     nonisolated(unsafe) private static var totals: [String: (count: Int, ns: UInt64)] = [:]
 
@@ -186,10 +189,11 @@ public enum Profile {
     static func report() {
         lock.lock(); defer { lock.unlock() }
         let all = totals.values.reduce(UInt64(0)) { $0 + $1.ns }
-        var lines = ["op                          calls     total ms   mean µs   share"]
+        let width = max(26, totals.keys.map(\.count).max() ?? 0)
+        var lines = ["op".padding(toLength: width, withPad: " ", startingAt: 0) + "   calls     total ms   mean µs   share"]
         for (name, t) in totals.sorted(by: { $0.value.ns > $1.value.ns }) {
             let ms = Double(t.ns) / 1e6, mean = Double(t.ns) / 1e3 / Double(t.count)
-            lines.append(name.padding(toLength: 26, withPad: " ", startingAt: 0)
+            lines.append(name.padding(toLength: width, withPad: " ", startingAt: 0)
                 + String(format: " %7d %12.1f %9.2f %6.1f%%", t.count, ms, mean, 100 * Double(t.ns) / Double(max(all, 1))))
         }
         FileHandle.standardError.write((lines.joined(separator: "\n") + "\n").data(using: .utf8)!)
