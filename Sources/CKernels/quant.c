@@ -386,8 +386,66 @@ static inline float ld_scale(const void *p, long i, int sdt) {
     return ((const float *)p)[i];
 }
 
+#if defined(__x86_64__)
+/* The same rounding as the scalar loop below (round to nearest even, |q| <= 32767), eight
+   lanes at a time; only the order of the float sum of each group differs. Groups are
+   multiples of 32. */
+__attribute__((target("avx2,fma")))
+static int prepare_i16_avx2(const float *x, long M, long K, int group, int bits, int16_t *xq, float *xscale,
+                            float *xsum) {
+    const long groups = K / group;
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    for (long m = 0; m < M; m++)
+        for (long g = 0; g < groups; g++) {
+            const float *xg = x + m * K + g * group;
+            int16_t *qg = xq + m * K + g * group;
+            __m256 mx = _mm256_setzero_ps(), sm = _mm256_setzero_ps();
+            for (long i = 0; i < group; i += 8) {
+                __m256 v = _mm256_loadu_ps(xg + i);
+                mx = _mm256_max_ps(mx, _mm256_and_ps(v, absmask));
+                sm = _mm256_add_ps(sm, v);
+            }
+            float lm[8], ls[8];
+            _mm256_storeu_ps(lm, mx);
+            _mm256_storeu_ps(ls, sm);
+            float amax = 0, sum = 0;
+            for (int j = 0; j < 8; j++) { amax = lm[j] > amax ? lm[j] : amax; sum += ls[j]; }
+            /* max_ps may drop a NaN operand, but the sum keeps it */
+            if (!isfinite(amax) || !isfinite(sum)) return 0;
+            float inv = amax > 0 ? 32767.0f / amax : 0;
+            xscale[m * groups + g] = amax / 32767.0f;
+            xsum[m * groups + g] = sum;
+            const __m256 iv = _mm256_set1_ps(inv);
+            for (long b = 0; b < group; b += 32) {
+                __m256i q0 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xg + b), iv));
+                __m256i q1 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xg + b + 8), iv));
+                __m256i q2 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xg + b + 16), iv));
+                __m256i q3 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xg + b + 24), iv));
+                /* packs interleaves 128-bit lanes; the 0xD8 permutation restores the order */
+                __m256i lo = _mm256_permute4x64_epi64(_mm256_packs_epi32(q0, q1), 0xD8);  /* x0..x15 */
+                __m256i hi = _mm256_permute4x64_epi64(_mm256_packs_epi32(q2, q3), 0xD8);  /* x16..x31 */
+                if (bits == 4) {
+                    /* evens then odds of the block */
+                    __m256i ev = _mm256_packs_epi32(_mm256_srai_epi32(_mm256_slli_epi32(lo, 16), 16),
+                                                    _mm256_srai_epi32(_mm256_slli_epi32(hi, 16), 16));
+                    __m256i od = _mm256_packs_epi32(_mm256_srai_epi32(lo, 16), _mm256_srai_epi32(hi, 16));
+                    lo = _mm256_permute4x64_epi64(ev, 0xD8);
+                    hi = _mm256_permute4x64_epi64(od, 0xD8);
+                }
+                _mm256_storeu_si256((__m256i *)(qg + b), lo);
+                _mm256_storeu_si256((__m256i *)(qg + b + 16), hi);
+            }
+        }
+    return 1;
+}
+#endif
+
 int zoo_qmv_prepare_i16(const float *x, long M, long K, int group, int bits, int16_t *xq, float *xscale,
                         float *xsum) {
+#if defined(__x86_64__)
+    if (group % 32 == 0 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return prepare_i16_avx2(x, M, K, group, bits, xq, xscale, xsum);
+#endif
     long groups = K / group;
     for (long m = 0; m < M; m++)
         for (long g = 0; g < groups; g++) {
