@@ -14,6 +14,8 @@ final class Node: @unchecked Sendable {
     var siblings: [WeakNode] = []
     var outputIndex = 0
     var scheduled = false
+    /// The epoch of the last scheduling walk that visited this node (guarded by `Scheduler.lock`).
+    var mark: UInt = 0
 
     init(shape: [Int], dtype: DType, primitive: any Primitive, inputs: [Node], stream: Stream) {
         self.shape = shape

@@ -5,20 +5,25 @@ import Foundation
 /// a caller that needs a node scheduled elsewhere waits for it.
 enum Scheduler {
     static let lock = NSCondition()
+    /// Counts DFS walks (guarded by `lock`); see `Node.mark`.
+    nonisolated(unsafe) private static var epoch: UInt = 0
 
     /// Builds the tape (topological order) of nodes that still need computing, marking them
     /// scheduled. Returns the tape and the nodes other evaluations are already computing.
     private static func schedule(_ roots: [Node]) -> (tape: [Node], foreign: [Node]) {
         var tape: [Node] = []
         var foreign: [Node] = []
-        var visited = Set<ObjectIdentifier>()
-        // Iterative post-order DFS (graphs can be hundreds of thousands deep).
+        // Iterative post-order DFS (graphs can be hundreds of thousands deep). Visited nodes
+        // carry this walk's epoch (no hashing: the lock is held for the whole walk, and the
+        // evaluating thread waits for it).
         var stack: [(Node, Int)] = []
         lock.lock()
+        epoch &+= 1
+        let mark = epoch
         for root in roots {
-            if root.data != nil || visited.contains(ObjectIdentifier(root)) { continue }
+            if root.data != nil || root.mark == mark { continue }
             stack.append((root, 0))
-            visited.insert(ObjectIdentifier(root))
+            root.mark = mark
             while let (node, i) = stack.popLast() {
                 if node.data != nil { continue }
                 if node.scheduled && i == 0 {
@@ -28,8 +33,8 @@ enum Scheduler {
                 if i < node.inputs.count {
                     stack.append((node, i + 1))
                     let child = node.inputs[i]
-                    if child.data == nil && !visited.contains(ObjectIdentifier(child)) {
-                        visited.insert(ObjectIdentifier(child))
+                    if child.data == nil && child.mark != mark {
+                        child.mark = mark
                         stack.append((child, 0))
                     }
                 } else {
@@ -52,7 +57,9 @@ enum Scheduler {
     }
 
     static func asyncEval(_ roots: [Node]) {
+        let t0 = Profile.enabled ? DispatchTime.now().uptimeNanoseconds : 0
         let (scheduled, _) = schedule(roots)
+        if Profile.enabled { Profile.record("(schedule, async)", nanoseconds: DispatchTime.now().uptimeNanoseconds - t0) }
         guard let stream = scheduled.last?.stream else { return }
         // The closure owns the only reference to the tape, which `run` empties as it goes.
         let box = TapeBox(scheduled)
