@@ -209,32 +209,43 @@ FA_AVX void fa_scores_packed(int mr, const float *const *qp, const float *kt, lo
     }
 }
 
-/* S[i][0, ne) = q_i · k_j read straight from the key rows, for mr <= FA_DR rows; D % 8 == 0. */
+/* Scores of nr rows x 4·ng keys straight from the key rows (nr·4·ng <= 8 accumulators, so
+   loads, products and the row of q fit the 16 registers). D % 8 == 0. */
+FA_AVX void fa_dots(int nr, int ng, const float *const *qp, const float *k, long ks2, long D, float *S) {
+    __m256 acc[2][8];
+#pragma GCC unroll 2
+    for (int i = 0; i < 2; i++) if (i < nr)
+#pragma GCC unroll 8
+        for (int c = 0; c < 8; c++) if (c < 4 * ng) acc[i][c] = _mm256_setzero_ps();
+    for (long d = 0; d < D; d += 8) {
+        __m256 kv[8];
+#pragma GCC unroll 8
+        for (int c = 0; c < 8; c++) if (c < 4 * ng) kv[c] = _mm256_loadu_ps(k + c * ks2 + d);
+#pragma GCC unroll 2
+        for (int i = 0; i < 2; i++) if (i < nr) {
+            __m256 a = _mm256_loadu_ps(qp[i] + d);
+#pragma GCC unroll 8
+            for (int c = 0; c < 8; c++) if (c < 4 * ng) acc[i][c] = _mm256_fmadd_ps(a, kv[c], acc[i][c]);
+        }
+    }
+#pragma GCC unroll 2
+    for (int i = 0; i < 2; i++) if (i < nr)
+#pragma GCC unroll 2
+        for (int g = 0; g < 2; g++) if (g < ng) {
+            __m256 *a = acc[i] + 4 * g;
+            __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
+            _mm_storeu_ps(S + i * FA_BC + 4 * g, _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1)));
+        }
+}
+
+/* S[i][0, ne) = q_i · k_j read straight from the key rows, for mr <= FA_DR rows; D % 8 == 0.
+   Pairs of rows take 4 keys at a time, a single row 8. */
 FA_AVX void fa_scores_direct(int mr, const float *const *qp, const float *k, long ks2, long ne, long D, float *S) {
     long j = 0;
-    for (; j + 4 <= ne; j += 4) {
-        const float *k0 = k + j * ks2, *k1 = k0 + ks2, *k2 = k1 + ks2, *k3 = k2 + ks2;
-        __m256 acc[FA_DR][4];
-#pragma GCC unroll 3
-        for (int i = 0; i < FA_DR; i++) if (i < mr)
-            acc[i][0] = acc[i][1] = acc[i][2] = acc[i][3] = _mm256_setzero_ps();
-        for (long d = 0; d < D; d += 8) {
-            __m256 c0 = _mm256_loadu_ps(k0 + d), c1 = _mm256_loadu_ps(k1 + d);
-            __m256 c2 = _mm256_loadu_ps(k2 + d), c3 = _mm256_loadu_ps(k3 + d);
-#pragma GCC unroll 3
-            for (int i = 0; i < FA_DR; i++) if (i < mr) {
-                __m256 a = _mm256_loadu_ps(qp[i] + d);
-                acc[i][0] = _mm256_fmadd_ps(a, c0, acc[i][0]);
-                acc[i][1] = _mm256_fmadd_ps(a, c1, acc[i][1]);
-                acc[i][2] = _mm256_fmadd_ps(a, c2, acc[i][2]);
-                acc[i][3] = _mm256_fmadd_ps(a, c3, acc[i][3]);
-            }
-        }
-#pragma GCC unroll 3
-        for (int i = 0; i < FA_DR; i++) if (i < mr) {
-            __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(acc[i][0], acc[i][1]), _mm256_hadd_ps(acc[i][2], acc[i][3]));
-            _mm_storeu_ps(S + i * FA_BC + j, _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1)));
-        }
+    for (; j + 8 <= ne; j += 8) {
+        const float *kj = k + j * ks2;
+        if (mr >= 2) { fa_dots(2, 1, qp, kj, ks2, D, S + j); fa_dots(2, 1, qp, kj + 4 * ks2, ks2, D, S + j + 4); }
+        if (mr == 1 || mr == 3) fa_dots(1, 2, qp + (mr - 1), kj, ks2, D, S + (mr - 1) * FA_BC + j);
     }
     for (; j < ne; j++) {
         const float *kr = k + j * ks2;
@@ -280,48 +291,55 @@ FA_AVX void fa_softmax_step(int mr, float *S, long ne, long kb, const long *kend
     }
 }
 
-/* o_i = alpha_i · o_i + Σ_j P[i][j] · v_j over ne value rows, for mr <= FA_MR rows; D % 8 == 0. */
+/* Features [dc, dc + 8·nv) of o_i = alpha_i · o_i + Σ_j P[i][j] · v_j over ne value rows.
+   sets = 2 alternates two accumulator sets between even and odd keys (few rows: the FMA
+   chains would otherwise wait on each other). */
+FA_AVX void fa_values_cols(int mr, int nv, int sets, float *const *op, long dc, const float *alpha,
+                           const float *P, const float *v, long vs2, long ne) {
+    __m256 acc[2][FA_MR][2];
+#pragma GCC unroll 6
+    for (int i = 0; i < FA_MR; i++) if (i < mr) {
+        __m256 a = _mm256_set1_ps(alpha[i]);
+#pragma GCC unroll 2
+        for (int c = 0; c < 2; c++) if (c < nv) {
+            acc[0][i][c] = _mm256_mul_ps(_mm256_loadu_ps(op[i] + dc + 8 * c), a);
+            if (sets == 2) acc[1][i][c] = _mm256_setzero_ps();
+        }
+    }
+    const float *vr = v + dc;
+    long j = 0;
+#define FA_VSTEP(set, jj, row)                                                                   \
+    do {                                                                                         \
+        __m256 vv[2];                                                                            \
+        _Pragma("GCC unroll 2") for (int c = 0; c < 2; c++) if (c < nv) vv[c] = _mm256_loadu_ps((row) + 8 * c); \
+        _Pragma("GCC unroll 6") for (int i = 0; i < FA_MR; i++) if (i < mr) {                    \
+            __m256 p = _mm256_broadcast_ss(P + i * FA_BC + (jj));                                \
+            _Pragma("GCC unroll 2") for (int c = 0; c < 2; c++) if (c < nv)                      \
+                acc[set][i][c] = _mm256_fmadd_ps(p, vv[c], acc[set][i][c]);                      \
+        }                                                                                        \
+    } while (0)
+    if (sets == 2)
+        for (; j + 2 <= ne; j += 2, vr += 2 * vs2) { FA_VSTEP(0, j, vr); FA_VSTEP(1, j + 1, vr + vs2); }
+    for (; j < ne; j++, vr += vs2) FA_VSTEP(0, j, vr);
+#undef FA_VSTEP
+#pragma GCC unroll 6
+    for (int i = 0; i < FA_MR; i++) if (i < mr) {
+#pragma GCC unroll 2
+        for (int c = 0; c < 2; c++) if (c < nv) {
+            __m256 r = sets == 2 ? _mm256_add_ps(acc[0][i][c], acc[1][i][c]) : acc[0][i][c];
+            _mm256_storeu_ps(op[i] + dc + 8 * c, r);
+        }
+    }
+}
+
+/* o_i = alpha_i · o_i + Σ_j P[i][j] · v_j for mr <= FA_MR rows; D % 8 == 0: 16 features at a
+   time, 12 accumulators (with two sets for 3 rows or fewer), then 8. */
 FA_AVX void fa_values(int mr, float *const *op, const float *alpha, const float *P, const float *v, long vs2,
                       long ne, long D) {
     long dc = 0;
-    for (; dc + 16 <= D; dc += 16) {
-        __m256 acc[FA_MR][2];
-#pragma GCC unroll 6
-        for (int i = 0; i < FA_MR; i++) if (i < mr) {
-            __m256 a = _mm256_set1_ps(alpha[i]);
-            acc[i][0] = _mm256_mul_ps(_mm256_loadu_ps(op[i] + dc), a);
-            acc[i][1] = _mm256_mul_ps(_mm256_loadu_ps(op[i] + dc + 8), a);
-        }
-        const float *vr = v + dc;
-        for (long j = 0; j < ne; j++, vr += vs2) {
-            __m256 v0 = _mm256_loadu_ps(vr), v1 = _mm256_loadu_ps(vr + 8);
-#pragma GCC unroll 6
-            for (int i = 0; i < FA_MR; i++) if (i < mr) {
-                __m256 p = _mm256_broadcast_ss(P + i * FA_BC + j);
-                acc[i][0] = _mm256_fmadd_ps(p, v0, acc[i][0]);
-                acc[i][1] = _mm256_fmadd_ps(p, v1, acc[i][1]);
-            }
-        }
-#pragma GCC unroll 6
-        for (int i = 0; i < FA_MR; i++) if (i < mr) {
-            _mm256_storeu_ps(op[i] + dc, acc[i][0]);
-            _mm256_storeu_ps(op[i] + dc + 8, acc[i][1]);
-        }
-    }
-    if (dc < D) {  /* the last 8 features */
-        __m256 acc[FA_MR];
-#pragma GCC unroll 6
-        for (int i = 0; i < FA_MR; i++) if (i < mr) acc[i] = _mm256_mul_ps(_mm256_loadu_ps(op[i] + dc), _mm256_set1_ps(alpha[i]));
-        const float *vr = v + dc;
-        for (long j = 0; j < ne; j++, vr += vs2) {
-            __m256 v0 = _mm256_loadu_ps(vr);
-#pragma GCC unroll 6
-            for (int i = 0; i < FA_MR; i++) if (i < mr)
-                acc[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(P + i * FA_BC + j), v0, acc[i]);
-        }
-#pragma GCC unroll 6
-        for (int i = 0; i < FA_MR; i++) if (i < mr) _mm256_storeu_ps(op[i] + dc, acc[i]);
-    }
+    int sets = mr <= 3 ? 2 : 1;
+    for (; dc + 16 <= D; dc += 16) fa_values_cols(mr, 2, sets, op, dc, alpha, P, v, vs2, ne);
+    if (dc < D) fa_values_cols(mr, 1, sets, op, dc, alpha, P, v, vs2, ne);
 }
 
 /* One strip of mr rows (constant after inlining, so the register tiles unroll). */
