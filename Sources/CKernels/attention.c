@@ -269,7 +269,13 @@ FA_AVX void fa_softmax_step(int mr, float *S, long ne, long kb, const long *kend
         long valid = kend[i] - kb;
         valid = valid < 0 ? 0 : (valid > ne ? ne : valid);
         __m256 vmax = ninf, vvalid = _mm256_set1_ps((float)valid);
-        for (long j = 0; j < ne; j += 8) {
+        long j = 0;
+        for (; j + 8 <= valid; j += 8) {  /* every key visible */
+            __m256 x = _mm256_mul_ps(_mm256_load_ps(s + j), vs);
+            _mm256_store_ps(s + j, x);
+            vmax = _mm256_max_ps(vmax, x);
+        }
+        for (; j < ne; j += 8) {
             __m256 x = _mm256_mul_ps(_mm256_load_ps(s + j), vs);
             __m256 keep = _mm256_cmp_ps(_mm256_add_ps(lane, _mm256_set1_ps((float)j)), vvalid, _CMP_LT_OQ);
             x = _mm256_blendv_ps(ninf, x, keep);
