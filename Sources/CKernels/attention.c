@@ -9,21 +9,20 @@
    into `out`; with several, each chunk leaves an unnormalised partial (rows, maximum, sum) and
    `zoo_flash_sdpa_merge_f32` combines them (decode: few rows, many keys spread over cores).
 
-   The AVX2/FMA path works in register tiles: scores for 6 rows x 16 keys from a transposed,
-   packed key block (many rows) or 3 rows x 4 keys straight from the key rows (few rows), and
-   the value update for 6 rows x 16 features. Its exp is zoo_exp_inline's arithmetic on eight
-   lanes. Elsewhere a plain C version does the same per row. */
+   The AVX2/FMA path works in register tiles of at most 12 accumulators: scores for 6 rows x
+   16 keys from a transposed, packed key block (many rows), or 2 rows x 4 keys and 1 row x 8
+   keys straight from the key rows (few rows: decode), and the value update for 6 rows x 16
+   features. Its exp is zoo_exp_inline's arithmetic on eight lanes. Other machines, and head
+   sizes that are not a multiple of 8, take a plain C version of the same loop per row. */
 #include "ckernels_ops.h"
 #include "zoo_kernel_support.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef FA_BC
 #define FA_BC 64   /* keys per block */
-#endif
 #define FA_MR 6    /* rows per register tile (packed scores, value update) */
-#define FA_DR 3    /* rows per register tile (direct scores) */
+#define FA_DR 3    /* rows per strip when scores come straight from the key rows */
 /* Rows from which a task packs each key block transposed (its cost is spread over them). */
 #define FA_PACK_ROWS 8
 
@@ -36,8 +35,7 @@ typedef struct {
     long n;
 } fa_rows;
 
-/* The rows of task `task`, its key range [k0, k1) and where results go. Returns 0 when the
-   task has no rows (cannot happen for valid sizes, kept as a guard). */
+/* Task `task`: batch b, key/value head hk, query rows [i0, i1), key chunk and its range [k0, k1). */
 typedef struct {
     long b, hk, i0, i1, chunk, k0, k1;
 } fa_task_geom;
