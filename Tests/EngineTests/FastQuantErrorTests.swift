@@ -206,4 +206,41 @@ final class FastQuantErrorTests: XCTestCase {
             XCTAssertLessThanOrEqual((fused - ref).abs().max().item(Float.self), 1e-5, "lq \(lq) lk \(lk)")
         }
     }
+
+    /// The fused online-softmax kernel against the composition over the shapes its paths
+    /// split on: grouped heads (3 and 1 per key/value head), head sizes 64, 80, 128 and 20 (not a
+    /// multiple of 8: the portable path), query counts that are not a multiple of the tile, keys
+    /// beyond the queries (a cache offset), decode with the keys split into merged chunks, and
+    /// keys/values read in place from transposed [B, L, H, D] views.
+    func testFusedAttentionShapes() {
+        let cases: [(b: Int, hq: Int, hk: Int, lq: Int, lk: Int, d: Int, causal: Bool, transposed: Bool)] = [
+            (1, 9, 3, 1, 700, 64, false, false), (1, 9, 3, 3, 600, 64, true, true), (2, 3, 1, 77, 90, 80, true, false),
+            (1, 2, 2, 40, 40, 128, false, true), (1, 4, 2, 100, 100, 20, true, false), (1, 6, 2, 129, 129, 64, false, false),
+            (1, 3, 3, 200, 331, 64, true, true),
+        ]
+        for (n, c) in cases.enumerated() {
+            let key = UInt64(100 + 3 * n)
+            let q = Random.normal([c.b, c.hq, c.lq, c.d], key: Random.key(key))
+            var k = Random.normal([c.b, c.hk, c.lk, c.d], key: Random.key(key + 1))
+            var v = Random.normal([c.b, c.hk, c.lk, c.d], key: Random.key(key + 2))
+            if c.transposed {
+                k = Random.normal([c.b, c.lk, c.hk, c.d], key: Random.key(key + 1)).swappedAxes(1, 2)
+                v = Random.normal([c.b, c.lk, c.hk, c.d], key: Random.key(key + 2)).swappedAxes(1, 2)
+            }
+            let scale = 1 / Float(c.d).squareRoot()
+            let fused = Fast.scaledDotProductAttention(queries: q, keys: k, values: v, scale: scale,
+                                                       mask: c.causal ? .causal : .none)
+            let rep = c.hq / c.hk
+            let kr = repeated(k, count: rep, axis: 1), vr = repeated(v, count: rep, axis: 1)
+            var scores = matmul(q * scale, kr.swappedAxes(-1, -2))
+            if c.causal {
+                let (lq, lk) = (c.lq, c.lk)
+                let visible = Tensor((0 ..< lq * lk).map { ($0 % lk) <= ($0 / lk) + (lk - lq) }, shape: [lq, lk])
+                scores = which(visible, scores, -Double.infinity)
+            }
+            let ref = matmul(softmax(scores, axis: -1), vr)
+            XCTAssertEqual(fused.shape, q.shape)
+            XCTAssertLessThanOrEqual((fused - ref).abs().max().item(Float.self), 1e-5, "case \(c)")
+        }
+    }
 }

@@ -39,6 +39,23 @@ void zoo_sdpa_f32(const float *q, const long *qs, const float *k, const long *ks
                   int mask_kind, const float *mask, const long *ms,
                   long r0, long r1, float *scratch);
 
+/* Attention without an explicit mask (causal = 1: key j visible to query i when
+   j <= i + Lk - Lq, as MLX aligns it), float32, with an online softmax over key blocks.
+   q: [B, Hq, Lq, D] and k/v: [B, Hk, Lk, D] with element strides qs/ks/vs (last stride 1);
+   out row-contiguous [B, Hq, Lq, D]. Work is split into B * Hk * ceil(Lq / qtile) * kchunks
+   tasks; `task` picks one (run them all, in any order or at once). A task covers query rows of
+   one tile for all Hq / Hk heads sharing a key/value head, over one of kchunks key ranges.
+   kchunks == 1: rows are written to out. kchunks > 1: partial must hold
+   kchunks * B * Hq * Lq * (D + 2) floats, and zoo_flash_sdpa_merge_f32 over all rows then
+   writes out. Rows that see no key become NaN (as MLX). */
+void zoo_flash_sdpa_f32(const float *q, const long *qs, const float *k, const long *ks,
+                        const float *v, const long *vs, float *out,
+                        long B, long Hq, long Hk, long Lq, long Lk, long D, float scale, int causal,
+                        long qtile, long kchunks, float *partial, long task);
+/* Combines the kchunks partial results of rows [r0, r1) (of `rows` = B * Hq * Lq) into out. */
+void zoo_flash_sdpa_merge_f32(float *out, const float *partial, long rows, long D, long kchunks,
+                              long r0, long r1);
+
 /* Masked softmax of attention score rows [r0, r1) of a [rows, Lk] block whose row r is query
    r % Lq of local head r / Lq. mask_kind 1: causal (key j visible when j <= i + Lk - Lq);
    2: additive mask, row r reads mask[(r / Lq) * ms_h + (r % Lq) * ms_i + j * ms_j].

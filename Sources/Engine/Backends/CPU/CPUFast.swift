@@ -190,15 +190,77 @@ struct SDPAPrimitive: Primitive {
         guard let o = other as? SDPAPrimitive else { return false }
         return o.scale == scale && o.maskKind == maskKind
     }
-    /// Query rows per causal tile (prefill): products stop at each tile's last visible key.
-    static let causalTile = 64
-    /// Per batch and key/value head: the query rows of the heads that share it form one
-    /// [rep * Lq, D] block (contiguous in q), so scores = Q Kᵀ and out = P V are two BLAS calls,
-    /// with the masked softmax in between done in place on one [rep * Lq, Lk] score tile.
+    /// Largest query tile of one fused-attention task (its rows: the tile's queries of every
+    /// head that shares a key/value head).
+    static let queryTile = 64
+    /// Fewest keys per chunk when a call with too few tasks for the cores splits its key range.
+    static let minChunkKeys = 256
+
     func evalCPU(_ inputs: [ArrayData], outputs: [OutputSpec]) throws -> [ArrayData] {
         let spec = outputs[0]
         let out = ArrayData(allocating: spec.shape, dtype: .float32)
         if out.count == 0 { return [out] }
+        if inputs[1].shape[2] == 0 { memset(out.writePointer, 0, out.count * 4); return [out] }
+        if maskKind != 2 {
+            fused(inputs[0], inputs[1], inputs[2], into: out)
+        } else {
+            masked(inputs, into: out)
+        }
+        return [out]
+    }
+
+    /// No mask or causal: the online-softmax kernel (CKernels/attention.c), never holding more
+    /// than one block of scores. Tasks are (batch, key/value head, query tile, key chunk);
+    /// calls with too few of them for the cores (decode) split the keys into chunks whose
+    /// partial results are merged by log-sum-exp.
+    func fused(_ q0: ArrayData, _ k0: ArrayData, _ v0: ArrayData, into out: ArrayData) {
+        let D = q0.shape[3]
+        func unitRows(_ a: ArrayData) -> ArrayData { a.strides[3] == 1 || D == 1 ? a : copyContiguous(a, to: .float32) }
+        let q = unitRows(q0), k = unitRows(k0), v = unitRows(v0)
+        let B = q.shape[0], Hq = q.shape[1], Lq = q.shape[2], Hk = k.shape[1], Lk = k.shape[2]
+        let causal = maskKind == 1
+        let work = B * Hq * Lq * Lk * D * (causal ? 2 : 4)
+        let parallel = CPU.cores > 1 && work >= CPU.parallelThreshold
+        // Enough tasks for the cores to balance (causal tiles differ in cost), but tiles of at
+        // least 16 queries so each task packs a key block for many rows.
+        let wanted = parallel ? 4 * CPU.cores : 1
+        let perTask = (B * Hk * Lq + wanted - 1) / wanted
+        let qtile = Lq <= 16 ? Lq : min(Self.queryTile, max(16, (perTask + 7) / 8 * 8), Lq)
+        let base = B * Hk * ((Lq + qtile - 1) / qtile)
+        var chunks = 1
+        if parallel && base < 2 * CPU.cores {
+            chunks = max(1, min((2 * CPU.cores + base - 1) / base, Lk / Self.minChunkKeys))
+        }
+        let rows = B * Hq * Lq
+        let partial = chunks > 1 ? ArrayData(allocating: [chunks * rows * (D + 2)], dtype: .float32) : nil
+        let qp = UncheckedBox(q.pointer.assumingMemoryBound(to: Float.self))
+        let kp = UncheckedBox(k.pointer.assumingMemoryBound(to: Float.self))
+        let vp = UncheckedBox(v.pointer.assumingMemoryBound(to: Float.self))
+        let op = UncheckedBox(out.writePointer.assumingMemoryBound(to: Float.self))
+        let pp = UncheckedBox(partial?.writePointer.assumingMemoryBound(to: Float.self))
+        let strides = q.strides + k.strides + v.strides
+        let scale = scale
+        strides.withUnsafeBufferPointer { sb in
+            let s = UncheckedBox(sb.baseAddress!)
+            let run = { (t: Int) in
+                zoo_flash_sdpa_f32(qp.value, s.value, kp.value, s.value + 4, vp.value, s.value + 8, op.value,
+                                   B, Hq, Hk, Lq, Lk, D, scale, causal ? 1 : 0, qtile, chunks, pp.value, t)
+            }
+            if parallel { CPU.parallelTasks(base * chunks, run) } else { for t in 0 ..< base * chunks { run(t) } }
+        }
+        if chunks > 1 {
+            CPU.parallelFor(rows, work: rows * D * chunks * 4) { r in
+                zoo_flash_sdpa_merge_f32(op.value, pp.value, rows, D, chunks, r.lowerBound, r.upperBound)
+            }
+        }
+        withExtendedLifetime((q, k, v, partial)) {}
+    }
+
+    /// Additive mask. Decode-sized: one fused pass per query row. Otherwise, per batch and
+    /// key/value head, the query rows of the heads that share it form one [rep * Lq, D] block
+    /// (contiguous in q), so scores = Q Kᵀ and out = P V are two BLAS calls, with the masked
+    /// softmax in between done in place on one [rep * Lq, Lk] score tile.
+    func masked(_ inputs: [ArrayData], into out: ArrayData) {
         var q = inputs[0], k = inputs[1], v = inputs[2]
         if !(q.isRowContiguous && !q.strides.contains(0)) { q = copyContiguous(q, to: .float32) }
         let D = q.shape[3]
@@ -209,17 +271,14 @@ struct SDPAPrimitive: Primitive {
         let B = q.shape[0], Hq = q.shape[1], Lq = q.shape[2]
         let Hk = k.shape[1], Lk = k.shape[2], rep = Hq / Hk
         let rows = rep * Lq
-        if Lk == 0 { memset(out.writePointer, 0, out.count * 4); return [out] }
-        let mask = maskKind == 2 ? inputs[3] : nil
-        let ms = mask?.strides ?? [0, 0, 0, 0]
+        let mask = inputs[3]
+        let ms = mask.strides
         if Lq <= 4 {
-            // Decode-sized: one fused pass per query row (scores, softmax, weighted values),
-            // rows spread over the cores; BLAS calls would cost more than the work.
             let qs = q.strides, ks = k.strides, vs = v.strides
             let qp = UncheckedBox(q.pointer.assumingMemoryBound(to: Float.self))
             let kp = UncheckedBox(k.pointer.assumingMemoryBound(to: Float.self))
             let vp = UncheckedBox(v.pointer.assumingMemoryBound(to: Float.self))
-            let mp = UncheckedBox(mask?.pointer.assumingMemoryBound(to: Float.self))
+            let mp = UncheckedBox(mask.pointer.assumingMemoryBound(to: Float.self))
             let op = UncheckedBox(out.writePointer.assumingMemoryBound(to: Float.self))
             let all = B * Hq * Lq
             let (scale, kind) = (scale, maskKind)
@@ -236,7 +295,7 @@ struct SDPAPrimitive: Primitive {
                 } }
             }
             withExtendedLifetime((q, k, v, mask)) {}
-            return [out]
+            return
         }
         let scores = ArrayData(allocating: [rows, Lk], dtype: .float32)
         let sp = UncheckedBox(scores.writePointer.assumingMemoryBound(to: Float.self))
@@ -250,38 +309,7 @@ struct SDPAPrimitive: Primitive {
                 let kBlock = kp + b * k.strides[0] + hk * k.strides[1]
                 let vBlock = vp + b * v.strides[0] + hk * v.strides[1]
                 let oBlock = op + (b * Hq + hk * rep) * Lq * D
-                let mp = UncheckedBox(mask.map { $0.pointer.assumingMemoryBound(to: Float.self) + b * ms[0] + hk * rep * ms[1] })
-                if kind == 1 && Lq >= 2 * Self.causalTile {
-                    // Causal: query tile [i0, i1) sees keys [0, i1 + Lk - Lq) only, so each tile's
-                    // products stop there (about half the work of the full square). The softmax
-                    // never reads past a row's last visible key and zeroes the rest.
-                    let tiles = (Lq + Self.causalTile - 1) / Self.causalTile
-                    func visible(_ t: Int) -> (Int, Int, Int) {
-                        let i0 = t * Self.causalTile, i1 = min(Lq, i0 + Self.causalTile)
-                        return (i0, i1, min(Lk, max(0, i1 + Lk - Lq)))
-                    }
-                    for r in 0..<rep { for t in 0..<tiles {
-                        let (i0, i1, kn) = visible(t)
-                        if kn == 0 { continue }
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(i1 - i0), Int32(kn), Int32(D), scale,
-                                    qBlock + (r * Lq + i0) * D, Int32(D), kBlock, Int32(k.strides[2]), 0,
-                                    sp.value + (r * Lq + i0) * Lk, Int32(Lk))
-                    } }
-                    CPU.parallelFor(rows, work: rows * Lk * 2) { rr in
-                        zoo_attention_softmax(sp.value, rr.lowerBound, rr.upperBound, Lq, Lk, kind, mp.value, ms[1], ms[2], ms[3])
-                    }
-                    for r in 0..<rep { for t in 0..<tiles {
-                        let (i0, i1, kn) = visible(t)
-                        let o = oBlock + (r * Lq + i0) * D
-                        if kn == 0 {  // rows that see no key: NaN, as the full product gives
-                            for j in 0 ..< (i1 - i0) * D { o[j] = .nan }
-                            continue
-                        }
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(i1 - i0), Int32(D), Int32(kn), 1,
-                                    sp.value + (r * Lq + i0) * Lk, Int32(Lk), vBlock, Int32(v.strides[2]), 0, o, Int32(D))
-                    } }
-                    continue
-                }
+                let mp = UncheckedBox(mask.pointer.assumingMemoryBound(to: Float.self) + b * ms[0] + hk * rep * ms[1])
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(Lk), Int32(D), scale,
                             qBlock, Int32(D), kBlock, Int32(k.strides[2]), 0, sp.value, Int32(Lk))
                 CPU.parallelFor(rows, work: rows * Lk * 4) { r in
@@ -292,6 +320,5 @@ struct SDPAPrimitive: Primitive {
             }
         }
         withExtendedLifetime((q, k, v, mask, scores)) {}
-        return [out]
     }
 }
