@@ -128,34 +128,6 @@ void zoo_affine_dequantize(const uint32_t *wq, const void *scales, const void *b
     }
 }
 
-ZOO_MULTIVERSION
-void zoo_affine_dequantize_f32(const uint32_t *wq, const float *scales, const float *biases,
-                               float *out, long row0, long row1, long K, int group, int bits) {
-    long words = K * bits / 32;
-    long groups = K / group;
-    for (long r = row0; r < row1; r++) {
-        const uint32_t *row = wq + r * words;
-        float *o = out + (r - row0) * K;
-        for (long g = 0; g < groups; g++) {
-            float s = scales[r * groups + g], b = biases[r * groups + g];
-            float *og = o + g * group;
-            if (bits == 4) {
-                const uint32_t *wg = row + g * group / 8;
-                for (long i = 0; i < group / 8; i++) {
-                    uint32_t w = wg[i];
-                    for (int p = 0; p < 8; p++) og[i * 8 + p] = s * (float)((w >> (4 * p)) & 15u) + b;
-                }
-            } else if (bits == 8) {
-                const uint8_t *wb = (const uint8_t *)row + g * group;
-                for (long i = 0; i < group; i++) og[i] = s * (float)wb[i] + b;
-            } else {
-                unpack_codes(row, g * group, group, bits, og);
-                for (long i = 0; i < group; i++) og[i] = s * og[i] + b;
-            }
-        }
-    }
-}
-
 /* ---- fused dequantize-dot (transpose = true) ---------------------------------------- */
 
 #if defined(__x86_64__)
@@ -699,4 +671,279 @@ void zoo_qmv_t_i16(const int16_t *xq, const float *xscale, const float *xsum, lo
 #endif
     for (; n < n1; n++)
         qdot_i16_scalar(xq, xscale, xsum, M, K, wq + n * words, scales, biases, sdt, n * groups, y + n, N, group, bits);
+}
+
+/* ---- Quantized GEMM (M >= 8 rows of x) ------------------------------------------------------
+   A float32 GEMM whose weight operand is dequantized on the fly into small blocks that stay in
+   L1/L2, never into a whole float32 copy of W. Register tile: 6 rows x 16 columns (12 ymm
+   accumulators), one operand broadcast element by element from 6 row pointers, the other read
+   16 floats at a time from a panel packed [k][16].
+   - transpose (W [N, K]): 6 rows of W are dequantized into a strip [6][K] (each row in its own
+     order, nothing transposed) and broadcast; x is packed once per call into panels of 16 rows
+     [K][16] (zoo_qgemm_pack_x), so a tile is 6 outputs n x 16 rows m, stored transposed.
+   - not transposed (W [K, N]): 16 columns of W (16 consecutive codes of a row, always inside
+     one group) are dequantized into a panel [kc][16] and x rows are broadcast from x itself.
+   Dequantized values are MLX's (the product s * code rounded before the bias is added) and
+   each output is one float32 multiply-add chain over k, so results differ from
+   dequantize-then-GEMM only in the order of the float32 additions. */
+
+#define QG_MR 6
+#define QG_NR 16
+/* Rows of K of one non-transposed panel: 16 KiB, half of L1. */
+#define QG_KC 256
+/* x panels of at most this many floats (320 KiB) are multiplied by one dequantized strip
+   before the next strip, so they stay in the core's L2; W is dequantized once per block. */
+#define QG_XBLOCK_FLOATS (80L << 10)
+
+typedef float qg_v8 __attribute__((vector_size(32)));
+typedef float qg_v8u __attribute__((vector_size(32), aligned(4)));
+
+/* Dequantizes codes [first, first + count) of `rows` packed rows (rowWords words and
+   rowGroups scales apart) into dst (row r at dst + r * dstStride) as s * code + b. first and
+   count are multiples of 16; groups are multiples of 32. */
+typedef void (*qg_dequant_fn)(const uint32_t *wq, long rowWords, long rows, long first, long count,
+                              const void *sc, const void *bi, long rowGroups, int sdt, int group, int bits,
+                              float *dst, long dstStride);
+
+/* The reference version (any bits 1...8). */
+static void qg_dequant_ref(const uint32_t *wq, long rowWords, long rows, long first, long count,
+                           const void *sc, const void *bi, long rowGroups, int sdt, int group, int bits,
+                           float *dst, long dstStride) {
+    for (long r = 0; r < rows; r++) {
+        const uint32_t *row = wq + r * rowWords;
+        float *d = dst + r * dstStride;
+        for (long c = 0; c < count;) {
+            long idx = first + c, g = idx / group;
+            long n = (g + 1) * group - idx;
+            if (n > count - c) n = count - c;
+            float s = ld(sc, r * rowGroups + g, sdt), b = ld(bi, r * rowGroups + g, sdt);
+            float *o = d + c;
+            unpack_codes(row, idx, n, bits, o);
+            for (long i = 0; i < n; i++) o[i] = s * o[i];
+            /* the rounded products are in memory: the bias is added to them, never fused */
+            __asm__ volatile("" ::: "memory");
+            for (long i = 0; i < n; i++) o[i] = o[i] + b;
+            c += n;
+        }
+    }
+}
+
+#if defined(__x86_64__)
+/* s * code, rounded, then + b (the empty asm keeps the two from being fused). */
+__attribute__((target("avx2,fma"), always_inline))
+static inline void qg_store8(float *o, __m256i codes, __m256 s, __m256 b) {
+    __m256 p = _mm256_mul_ps(s, _mm256_cvtepi32_ps(codes));
+    __asm__("" : "+x"(p));
+    _mm256_storeu_ps(o, _mm256_add_ps(p, b));
+}
+
+/* 2, 4 and 8 bits: codes never straddle a 32-bit word. Other widths: 8 codes fill `bits`
+   whole bytes; each 32-bit lane takes the four bytes holding its code (one byte shuffle), then
+   a shift and a mask. Those 16-byte loads stay inside the row (its last ones go through a
+   copy). */
+__attribute__((target("avx2,fma")))
+static void qg_dequant_avx2(const uint32_t *wq, long rowWords, long rows, long first, long count,
+                            const void *sc, const void *bi, long rowGroups, int sdt, int group, int bits,
+                            float *dst, long dstStride) {
+    __m256i gather = _mm256_setzero_si256(), gshift = _mm256_setzero_si256();
+    const __m256i mask = _mm256_set1_epi32((1 << bits) - 1);
+    if (bits != 2 && bits != 4 && bits != 8) {
+        uint8_t ctl[32];
+        int32_t shv[8];
+        for (int j = 0; j < 8; j++) {
+            int start = j * bits / 8;
+            for (int t = 0; t < 4; t++) ctl[(j / 4) * 16 + (j % 4) * 4 + t] = (uint8_t)(start + t);
+            shv[j] = j * bits % 8;
+        }
+        gather = _mm256_loadu_si256((const __m256i *)ctl);
+        gshift = _mm256_loadu_si256((const __m256i *)shv);
+    }
+    const long rowBytes = rowWords * 4, g0 = first / group;
+    for (long r = 0; r < rows; r++) {
+        const uint32_t *row = wq + r * rowWords;
+        float *d = dst + r * dstStride;
+        for (long c = 0, g = g0; c < count; g++) {
+            long idx = first + c;
+            long n = (g + 1) * group - idx;
+            if (n > count - c) n = count - c;
+            __m256 s = _mm256_set1_ps(ld(sc, r * rowGroups + g, sdt)), b = _mm256_set1_ps(ld(bi, r * rowGroups + g, sdt));
+            float *o = d + c;
+            if (bits == 4) {
+                const __m256i sh = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
+                const uint32_t *w = row + idx / 8;
+                for (long i = 0; i < n; i += 16) {
+                    __m256i v0 = _mm256_set1_epi32((int)w[i / 8]), v1 = _mm256_set1_epi32((int)w[i / 8 + 1]);
+                    qg_store8(o + i, _mm256_and_si256(_mm256_srlv_epi32(v0, sh), mask), s, b);
+                    qg_store8(o + i + 8, _mm256_and_si256(_mm256_srlv_epi32(v1, sh), mask), s, b);
+                }
+            } else if (bits == 8) {
+                const uint8_t *w = (const uint8_t *)row + idx;
+                for (long i = 0; i < n; i += 16) {
+                    qg_store8(o + i, _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(w + i))), s, b);
+                    qg_store8(o + i + 8, _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(w + i + 8))), s, b);
+                }
+            } else if (bits == 2) {
+                const __m256i lo = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
+                const __m256i hi = _mm256_setr_epi32(16, 18, 20, 22, 24, 26, 28, 30);
+                const uint32_t *w = row + idx / 16;
+                for (long i = 0; i < n; i += 16) {
+                    __m256i v = _mm256_set1_epi32((int)w[i / 16]);
+                    qg_store8(o + i, _mm256_and_si256(_mm256_srlv_epi32(v, lo), mask), s, b);
+                    qg_store8(o + i + 8, _mm256_and_si256(_mm256_srlv_epi32(v, hi), mask), s, b);
+                }
+            } else {
+                const uint8_t *w = (const uint8_t *)row;
+                for (long i = 0; i < n; i += 8) {
+                    long at = (idx + i) * bits / 8;
+                    __m128i raw;
+                    if (at + 16 <= rowBytes) raw = _mm_loadu_si128((const __m128i *)(w + at));
+                    else {
+                        uint8_t tmp[16] = {0};
+                        memcpy(tmp, w + at, (size_t)bits);
+                        raw = _mm_loadu_si128((const __m128i *)tmp);
+                    }
+                    __m256i v = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(raw), gather);
+                    qg_store8(o + i, _mm256_and_si256(_mm256_srlv_epi32(v, gshift), mask), s, b);
+                }
+            }
+            c += n;
+        }
+    }
+}
+#endif
+
+static qg_dequant_fn qg_dequant(void) {
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return qg_dequant_avx2;
+#endif
+    return qg_dequant_ref;
+}
+
+/* tile[i][j] (+)= sum_k a[i][k] * p[k * 16 + j], i < 6, j < 16 (tile rows 16 apart). */
+ZOO_MULTIVERSION
+static void qg_tile16(const float *const *a, const float *p, long K, float *tile, int accumulate) {
+    qg_v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
+    qg_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
+    if (accumulate) {
+        c00 = *(qg_v8u *)(tile + 0), c01 = *(qg_v8u *)(tile + 8), c10 = *(qg_v8u *)(tile + 16);
+        c11 = *(qg_v8u *)(tile + 24), c20 = *(qg_v8u *)(tile + 32), c21 = *(qg_v8u *)(tile + 40);
+        c30 = *(qg_v8u *)(tile + 48), c31 = *(qg_v8u *)(tile + 56), c40 = *(qg_v8u *)(tile + 64);
+        c41 = *(qg_v8u *)(tile + 72), c50 = *(qg_v8u *)(tile + 80), c51 = *(qg_v8u *)(tile + 88);
+    }
+    const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
+    for (long k = 0; k < K; k++) {
+        qg_v8 b0 = *(const qg_v8u *)p, b1 = *(const qg_v8u *)(p + 8);
+        p += QG_NR;
+        float s;
+        s = a0[k]; c00 += s * b0; c01 += s * b1;
+        s = a1[k]; c10 += s * b0; c11 += s * b1;
+        s = a2[k]; c20 += s * b0; c21 += s * b1;
+        s = a3[k]; c30 += s * b0; c31 += s * b1;
+        s = a4[k]; c40 += s * b0; c41 += s * b1;
+        s = a5[k]; c50 += s * b0; c51 += s * b1;
+    }
+    qg_v8 acc[QG_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    for (int i = 0; i < QG_MR; i++) {
+        *(qg_v8u *)(tile + i * QG_NR) = acc[i][0];
+        *(qg_v8u *)(tile + i * QG_NR + 8) = acc[i][1];
+    }
+}
+
+/* The same with a panel 8 wide (p[k * 8 + j]): the last rows of x when at most 8 remain. */
+ZOO_MULTIVERSION
+static void qg_tile8(const float *const *a, const float *p, long K, float *tile) {
+    qg_v8 c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0}, c4 = {0}, c5 = {0};
+    const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
+    for (long k = 0; k < K; k++) {
+        qg_v8 b0 = *(const qg_v8u *)p;
+        p += 8;
+        c0 += a0[k] * b0; c1 += a1[k] * b0; c2 += a2[k] * b0;
+        c3 += a3[k] * b0; c4 += a4[k] * b0; c5 += a5[k] * b0;
+    }
+    qg_v8 acc[QG_MR] = {c0, c1, c2, c3, c4, c5};
+    for (int i = 0; i < QG_MR; i++) *(qg_v8u *)(tile + i * QG_NR) = acc[i];
+}
+
+long zoo_qgemm_packed_floats(long M, long K) {
+    return (M + QG_NR - 1) / QG_NR * QG_NR * K;
+}
+
+long zoo_qgemm_scratch_floats(long K) {
+    long strip = QG_MR * K, panel = QG_NR * (K < QG_KC ? K : QG_KC);
+    return strip > panel ? strip : panel;
+}
+
+void zoo_qgemm_pack_x(const float *x, long M, long K, float *packed, long p0, long p1) {
+    for (long p = p0; p < p1; p++) {
+        long m0 = p * QG_NR, rows = M - m0 < QG_NR ? M - m0 : QG_NR;
+        long w = rows > 8 ? QG_NR : 8;
+        float *dst = packed + m0 * K;
+        for (long k0 = 0; k0 < K; k0 += 64) {
+            long k1 = k0 + 64 < K ? k0 + 64 : K;
+            for (long j = 0; j < w; j++) {
+                const float *src = x + (m0 + j) * K;
+                if (j < rows)
+                    for (long k = k0; k < k1; k++) dst[k * w + j] = src[k];
+                else
+                    for (long k = k0; k < k1; k++) dst[k * w + j] = 0;
+            }
+        }
+    }
+}
+
+void zoo_qgemm_t(const float *packed, long M, long K, const uint32_t *wq, const void *scales,
+                 const void *biases, int sdt, float *y, long N, long n0, long n1, int group, int bits,
+                 float *scratch) {
+    long words = K * bits / 32, groups = K / group;
+    long esz = sdt == 0 ? 4 : 2;
+    qg_dequant_fn dequant = qg_dequant();
+    long panels = (M + QG_NR - 1) / QG_NR;
+    long block = QG_XBLOCK_FLOATS / (QG_NR * K);
+    if (block < 1) block = 1;
+    float tile[QG_MR * QG_NR];
+    for (long pb = 0; pb < panels; pb += block) {
+        long pe = pb + block < panels ? pb + block : panels;
+        for (long n = n0; n < n1; n += QG_MR) {
+            long ni = n1 - n < QG_MR ? n1 - n : QG_MR;
+            dequant(wq + n * words, words, ni, 0, K, (const char *)scales + n * groups * esz,
+                    (const char *)biases + n * groups * esz, groups, sdt, group, bits, scratch, K);
+            const float *a[QG_MR];
+            for (long i = 0; i < QG_MR; i++) a[i] = scratch + (i < ni ? i : ni - 1) * K;
+            for (long p = pb; p < pe; p++) {
+                long m0 = p * QG_NR, mj = M - m0 < QG_NR ? M - m0 : QG_NR;
+                if (mj > 8) qg_tile16(a, packed + m0 * K, K, tile, 0);
+                else qg_tile8(a, packed + m0 * K, K, tile);
+                for (long j = 0; j < mj; j++) {
+                    float *yr = y + (m0 + j) * N + n;
+                    for (long i = 0; i < ni; i++) yr[i] = tile[i * QG_NR + j];
+                }
+            }
+        }
+    }
+}
+
+void zoo_qgemm_n(const float *x, long M, long K, const uint32_t *wq, const void *scales,
+                 const void *biases, int sdt, float *y, long N, long n0, long n1, int group, int bits,
+                 float *scratch) {
+    long words = N * bits / 32, groups = N / group;
+    long esz = sdt == 0 ? 4 : 2;
+    qg_dequant_fn dequant = qg_dequant();
+    float tile[QG_MR * QG_NR];
+    for (long n = n0; n < n1; n += QG_NR) {
+        long nj = n1 - n < QG_NR ? n1 - n : QG_NR;
+        for (long k0 = 0; k0 < K; k0 += QG_KC) {
+            long kc = K - k0 < QG_KC ? K - k0 : QG_KC;
+            dequant(wq + k0 * words, words, kc, n, QG_NR, (const char *)scales + k0 * groups * esz,
+                    (const char *)biases + k0 * groups * esz, groups, sdt, group, bits, scratch, QG_NR);
+            for (long m0 = 0; m0 < M; m0 += QG_MR) {
+                long mi = M - m0 < QG_MR ? M - m0 : QG_MR;
+                const float *a[QG_MR];
+                for (long i = 0; i < QG_MR; i++) a[i] = x + (m0 + (i < mi ? i : mi - 1)) * K + k0;
+                if (k0 > 0)
+                    for (long i = 0; i < mi; i++) memcpy(tile + i * QG_NR, y + (m0 + i) * N + n, (size_t)nj * sizeof(float));
+                qg_tile16(a, scratch, kc, tile, k0 > 0);
+                for (long i = 0; i < mi; i++) memcpy(y + (m0 + i) * N + n, tile + i * QG_NR, (size_t)nj * sizeof(float));
+            }
+        }
+    }
 }

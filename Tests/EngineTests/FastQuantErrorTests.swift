@@ -105,6 +105,58 @@ final class FastQuantErrorTests: XCTestCase {
         XCTAssertEqual(e.toArray(Float.self).count, 0)
     }
 
+    /// The GEMM path (M >= 8 rows): equal to matmul with the dequantized matrix up to float32
+    /// summation order (|difference| <= 2 K u Σ|x||w|, u = 2^-24) for every width, group size,
+    /// scale dtype and layout; row counts that are not multiples of the kernel's tiles (6 and
+    /// 16), an odd N, an odd K (transpose: false) and x blocks that do not fit one cache block.
+    func testQuantizedGEMMEqualsDequantizeThenMatmul() {
+        func check(_ y: Tensor, _ x: Tensor, _ d: Tensor, K: Int, _ what: String) {
+            let bound = matmul(x.abs(), d.abs()) * (2 * Float(K) * 0x1p-24) + 1e-30
+            let excess = ((y - matmul(x, d)).abs() - bound).max().item(Float.self)
+            XCTAssertLessThanOrEqual(excess, 0, what)
+        }
+        for bits in [2, 3, 4, 5, 6, 8] {
+            for gs in [32, 64, 128] {
+                for sdt in [DType.float32, .float16, .bfloat16] {
+                    // transpose: true, W [N, K] with N odd
+                    let (N, K) = (37, 256)
+                    let (wq, s0, b0) = quantize(Random.normal([N, K], key: Random.key(UInt64(bits * 10 + gs))), groupSize: gs, bits: bits)
+                    let (s, b) = (s0.asType(sdt), b0.asType(sdt))
+                    let d = dequantize(wq, scales: s.asType(.float32), biases: b.asType(.float32), groupSize: gs, bits: bits)
+                    for m in [8, 23, 70] {
+                        let x = Random.normal([m, K], key: Random.key(UInt64(200 + m)))
+                        let y = quantizedMatmul(x, wq, scales: s, biases: b, transpose: true, groupSize: gs, bits: bits)
+                        XCTAssertEqual(y.shape, [m, N])
+                        check(y, x, d.T, K: K, "t bits \(bits) group \(gs) scales \(sdt) m \(m)")
+                    }
+                    // transpose: false, W [K, N] with K odd
+                    let (K2, N2) = (75, 256)
+                    let (wq2, s2, b2) = quantize(Random.normal([K2, N2], key: Random.key(UInt64(bits * 10 + gs + 1))), groupSize: gs, bits: bits)
+                    let (s2t, b2t) = (s2.asType(sdt), b2.asType(sdt))
+                    let d2 = dequantize(wq2, scales: s2t.asType(.float32), biases: b2t.asType(.float32), groupSize: gs, bits: bits)
+                    for m in [8, 23] {
+                        let x = Random.normal([m, K2], key: Random.key(UInt64(300 + m)))
+                        let y = quantizedMatmul(x, wq2, scales: s2t, biases: b2t, transpose: false, groupSize: gs, bits: bits)
+                        XCTAssertEqual(y.shape, [m, N2])
+                        check(y, x, d2, K: K2, "n bits \(bits) group \(gs) scales \(sdt) m \(m)")
+                    }
+                }
+            }
+        }
+        // Long K (x split into cache blocks of 80 rows), 3-D x, K = 300 rows of W not transposed
+        // (more than one block of 256 rows).
+        let (wq, s, b) = quantize(Random.normal([50, 1024], key: Random.key(9)), groupSize: 64, bits: 4)
+        let d = dequantize(wq, scales: s, biases: b, groupSize: 64, bits: 4)
+        let x = Random.normal([2, 97, 1024], key: Random.key(10))
+        let y = quantizedMatmul(x, wq, scales: s, biases: b, transpose: true, groupSize: 64, bits: 4)
+        XCTAssertEqual(y.shape, [2, 97, 50])
+        check(y.reshaped([194, 50]), x.reshaped([194, 1024]), d.T, K: 1024, "long K")
+        let (wq2, s2, b2) = quantize(Random.normal([300, 96], key: Random.key(12)), groupSize: 32, bits: 8)
+        let d2 = dequantize(wq2, scales: s2, biases: b2, groupSize: 32, bits: 8)
+        let x2 = Random.normal([40, 300], key: Random.key(13))
+        check(quantizedMatmul(x2, wq2, scales: s2, biases: b2, transpose: false, groupSize: 32, bits: 8), x2, d2, K: 300, "n long K")
+    }
+
     /// The int16-activation GEMV: within the bound its rounding of x allows (each x moves by
     /// at most amax(group) / 65534, so y moves by at most Σ |w| · that), for 4- and 8-bit codes,
     /// group sizes 32/64/128, float32/float16/bfloat16 scales, 1-7 rows and row counts that are

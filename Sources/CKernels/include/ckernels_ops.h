@@ -73,11 +73,6 @@ void zoo_affine_quantize(const void *w, uint32_t *wq, void *scales, void *biases
 void zoo_affine_dequantize(const uint32_t *wq, const void *scales, const void *biases, void *out,
                            long row0, long row1, long K, int group, int bits, int dtype);
 
-/* Dequantize rows [row0, row1) of a packed matrix to float32 with float32 scales/biases,
-   out row-contiguous with K columns. */
-void zoo_affine_dequantize_f32(const uint32_t *wq, const float *scales, const float *biases,
-                               float *out, long row0, long row1, long K, int group, int bits);
-
 /* y[m, n] = sum_k x[m, k] * W[n, k] for n in [n0, n1): W packed [N, K] (transpose = true),
    x float32 [M, K] row-contiguous, scales/biases float32 [N, K/group]; y [M, N]. */
 void zoo_qmv_t(const float *x, long M, long K, const uint32_t *wq, const float *scales,
@@ -103,6 +98,25 @@ void zoo_qmv_n(const float *x, long M, long K, const uint32_t *wq, const float *
    or bfloat16 (bf16 = 1) widened in registers (gemv.c). */
 void zoo_gemv_half_t(const float *x, long M, long K, long ldx, const uint16_t *w, long ldw,
                      float *y, long ldy, long n0, long n1, int bf16);
+
+/* Quantized GEMM for M >= 8 rows of x: W is dequantized a few rows at a time into scratch
+   (zoo_qgemm_scratch_floats(K) floats per concurrent call) and multiplied by float32 register
+   tiles, never dequantized whole. Values as dequantize-then-GEMM up to float32 summation order.
+   Scales and biases: float32 (sdt 0), float16 (1) or bfloat16 (2); y [M, N] row-contiguous.
+   transpose (W packed [N, K]): x is first packed by zoo_qgemm_pack_x into
+   zoo_qgemm_packed_floats(M, K) floats (panels [p0, p1) of 16 rows, for splitting over
+   threads); zoo_qgemm_t writes columns [n0, n1) of y.
+   not transposed (W packed [K, N]): zoo_qgemm_n reads x [M, K] directly and writes columns
+   [n0, n1) of y, n0 a multiple of 16. */
+long zoo_qgemm_packed_floats(long M, long K);
+long zoo_qgemm_scratch_floats(long K);
+void zoo_qgemm_pack_x(const float *x, long M, long K, float *packed, long p0, long p1);
+void zoo_qgemm_t(const float *packed, long M, long K, const uint32_t *wq, const void *scales,
+                 const void *biases, int sdt, float *y, long N, long n0, long n1, int group, int bits,
+                 float *scratch);
+void zoo_qgemm_n(const float *x, long M, long K, const uint32_t *wq, const void *scales,
+                 const void *biases, int sdt, float *y, long N, long n0, long n1, int group, int bits,
+                 float *scratch);
 
 /* Direct 2-D convolution, channels-last float32, groups 1: x [N, H, W, C], weights packed by
    zoo_conv2d_pack_weights from [Co, KH, KW, C] (K = KH * KW * C) into blocks of 16 output

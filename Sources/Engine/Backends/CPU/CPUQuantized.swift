@@ -60,9 +60,9 @@ struct DequantizePrimitive: Primitive {
 }
 
 /// x [M, K] (float32) times a quantized matrix: W [N, K] used transposed (`transpose`), or
-/// W [K, N]. Scales and biases arrive as float32. Small M: a fused dequantize-dot kernel
-/// that reads each packed word once per call; larger M: each packed row is dequantized
-/// once into a float32 panel and multiplied with OpenBLAS.
+/// W [K, N]. Small M: a fused dequantize-dot kernel that reads each packed word once per call;
+/// M >= `gemmThreshold`: a GEMM whose weight operand is dequantized a few rows at a time into
+/// a block that stays in cache (zoo_qgemm_t / zoo_qgemm_n).
 struct QuantizedMatmulPrimitive: Primitive {
     let transpose: Bool
     let groupSize: Int
@@ -115,6 +115,58 @@ struct QuantizedMatmulPrimitive: Primitive {
         return true
     }
 
+    /// M >= `gemmThreshold`: tasks of whole register-tile strips of W (6 rows transposed, 16
+    /// columns not), several per core so a core slowed by other work takes fewer. Scales and
+    /// biases are read in their own dtype when it is float32, float16 or bfloat16.
+    private func quantizedGEMM(_ x: ArrayData, _ wq: ArrayData, _ scales: ArrayData, _ biases: ArrayData,
+                               _ out: ArrayData, M: Int, K: Int, N: Int) {
+        var sdt: Int32
+        switch scales.dtype {
+        case .float32: sdt = 0
+        case .float16: sdt = 1
+        case .bfloat16: sdt = 2
+        default: sdt = -1
+        }
+        if biases.dtype != scales.dtype { sdt = -1 }
+        let s = sdt < 0 ? contiguousVector(scales, .float32) : contiguousData(scales)
+        let b = sdt < 0 ? contiguousVector(biases, .float32) : contiguousData(biases)
+        let code = max(sdt, 0)
+        let (g, bits) = (Int32(groupSize), Int32(self.bits))
+        let qp = UncheckedBox(wq.pointer.assumingMemoryBound(to: UInt32.self))
+        let sp = UncheckedBox(s.pointer), bp = UncheckedBox(b.pointer)
+        let xp = UncheckedBox(x.pointer.assumingMemoryBound(to: Float.self))
+        let yp = UncheckedBox(out.writePointer.assumingMemoryBound(to: Float.self))
+        let scratchFloats = zoo_qgemm_scratch_floats(K)
+        let unit = transpose ? 6 : 16
+        let strips = (N + unit - 1) / unit
+        let tasks = M * N * K < CPU.parallelThreshold * 8 ? 1 : min(strips, CPU.cores * 4)
+        if transpose {
+            let panels = (M + 15) / 16
+            let packed = UnsafeMutablePointer<Float>.allocate(capacity: zoo_qgemm_packed_floats(M, K))
+            defer { packed.deallocate() }
+            let pp = UncheckedBox(packed)
+            CPU.parallelFor(panels, work: M * K) { r in
+                zoo_qgemm_pack_x(xp.value, M, K, pp.value, r.lowerBound, r.upperBound)
+            }
+            CPU.parallelTasks(tasks) { t in
+                let lo = min(N, strips * t / tasks * unit), hi = min(N, strips * (t + 1) / tasks * unit)
+                guard lo < hi else { return }
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchFloats)
+                zoo_qgemm_t(pp.value, M, K, qp.value, sp.value, bp.value, code, yp.value, N, lo, hi, g, bits, scratch)
+                scratch.deallocate()
+            }
+        } else {
+            CPU.parallelTasks(tasks) { t in
+                let lo = min(N, strips * t / tasks * unit), hi = min(N, strips * (t + 1) / tasks * unit)
+                guard lo < hi else { return }
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchFloats)
+                zoo_qgemm_n(xp.value, M, K, qp.value, sp.value, bp.value, code, yp.value, N, lo, hi, g, bits, scratch)
+                scratch.deallocate()
+            }
+        }
+        withExtendedLifetime((s, b)) {}
+    }
+
     func evalCPU(_ inputs: [ArrayData], outputs: [OutputSpec]) throws -> [ArrayData] {
         let spec = outputs[0]
         let out = ArrayData(allocating: spec.shape, dtype: .float32)
@@ -128,6 +180,11 @@ struct QuantizedMatmulPrimitive: Primitive {
             withExtendedLifetime((x, wq)) {}
             return [out]
         }
+        if M >= Self.gemmThreshold {
+            quantizedGEMM(x, wq, inputs[2], inputs[3], out, M: M, K: K, N: N)
+            withExtendedLifetime((x, wq)) {}
+            return [out]
+        }
         let s = contiguousVector(inputs[2], .float32), b = contiguousVector(inputs[3], .float32)
         let xp = UncheckedBox(x.pointer.assumingMemoryBound(to: Float.self))
         let qp = UncheckedBox(wq.pointer.assumingMemoryBound(to: UInt32.self))
@@ -135,20 +192,7 @@ struct QuantizedMatmulPrimitive: Primitive {
         let bp = UncheckedBox(b.pointer.assumingMemoryBound(to: Float.self))
         let yp = UncheckedBox(out.writePointer.assumingMemoryBound(to: Float.self))
         let (g, bits) = (Int32(groupSize), Int32(bits))
-        if M >= Self.gemmThreshold {
-            // Rows of the packed matrix: N (transposed) or K.
-            let rows = transpose ? N : K, cols = transpose ? K : N
-            let panel = ArrayData(allocating: [rows, cols], dtype: .float32)
-            let pp = UncheckedBox(panel.writePointer.assumingMemoryBound(to: Float.self))
-            CPU.parallelFor(rows, work: rows * cols) { r in
-                zoo_affine_dequantize_f32(qp.value, sp.value, bp.value, pp.value + r.lowerBound * cols,
-                                          r.lowerBound, r.upperBound, cols, g, bits)
-            }
-            zoo_pool_park()  // OpenBLAS's threads take the cores now
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, transpose ? CblasTrans : CblasNoTrans,
-                        Int32(M), Int32(N), Int32(K), 1, xp.value, Int32(K), pp.value, Int32(cols), 0, yp.value, Int32(N))
-            withExtendedLifetime(panel) {}
-        } else if transpose {
+        if transpose {
             CPU.parallelFor(N, work: N * K * M) { r in
                 zoo_qmv_t(xp.value, M, K, qp.value, sp.value, bp.value, yp.value, N, r.lowerBound, r.upperBound, g, bits)
             }
