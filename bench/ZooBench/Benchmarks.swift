@@ -249,6 +249,8 @@ final class ZooRunner {
             // x [m, k] @ W^T with W [n, k]: quantized (bits, group) or float32.
             let m = try intArg("m", 1), k = try intArg("k", 576), n = try intArg("n", 1536)
             let bits = try intArg("bits", 4), group = try intArg("group", 64)
+            // precision=int16: the int16-activation GEMV that models decode with (few rows).
+            let precision: QuantizedMatmulPrecision = args["precision"] == "int16" ? .int16Activations : .exact
             let x = input("qmm_x", [m, k], low: -1, high: 1, seed: 61)
             let w = input("qmm_w", [n, k], low: -1, high: 1, seed: 62)
             if name == "mm_f32" {
@@ -266,10 +268,12 @@ final class ZooRunner {
                 packed = [wq, sc, bi]
             }
             var result = timed(policy) {
-                quantizedMatmul(x, packed[0], scales: packed[1], biases: packed[2], transpose: true, groupSize: group, bits: bits)
+                quantizedMatmul(x, packed[0], scales: packed[1], biases: packed[2], transpose: true, groupSize: group, bits: bits,
+                                precision: precision)
             }
             // Check against a float32 matmul with the dequantized matrix.
-            let y = quantizedMatmul(x, packed[0], scales: packed[1], biases: packed[2], transpose: true, groupSize: group, bits: bits)
+            let y = quantizedMatmul(x, packed[0], scales: packed[1], biases: packed[2], transpose: true, groupSize: group, bits: bits,
+                                    precision: precision)
             let ref = matmul(x, dequantize(packed[0], scales: packed[1], biases: packed[2], groupSize: group, bits: bits).T)
             let err = (y - ref).abs().max().item(Float.self)
             result.extra.append(("check", JSON.bool(err < 1e-3 * Float(k).squareRoot())))
