@@ -79,7 +79,7 @@ struct MatmulPrimitive: Primitive {
         let bf16: Int32 = b.dtype == .bfloat16 ? 1 : 0
         // Tasks of 4-row blocks, several per core: a core that starts late takes fewer.
         let blocks = (N + 3) / 4
-        let tasks = N * K * M < CPU.parallelThreshold * 4 ? 1 : min(blocks, CPU.cores * 4)
+        let tasks = N * K * M < CPU.parallelThreshold * 4 ? 1 : min(blocks, CPU.cores * 8)
         CPU.parallelTasks(tasks) { t in
             let lo = min(N, blocks * t / tasks * 4), hi = min(N, blocks * (t + 1) / tasks * 4)
             if lo < hi { zoo_gemv_half_t(xp, M, K, ldx, wp, ldw, yp, N, lo, hi, bf16) }

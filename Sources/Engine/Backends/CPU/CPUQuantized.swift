@@ -104,7 +104,7 @@ struct QuantizedMatmulPrimitive: Primitive {
         // Tasks of whole 4-row blocks (the kernel's unit), several per core: a core that starts
         // late (a worker still waking, another process) takes fewer of them.
         let blocks = (N + 3) / 4
-        let tasks = N * K * M < CPU.parallelThreshold * 8 ? 1 : min(blocks, CPU.cores * 4)
+        let tasks = N * K * M < CPU.parallelThreshold * 8 ? 1 : min(blocks, CPU.cores * 8)
         CPU.parallelTasks(tasks) { t in
             let lo = min(N, blocks * t / tasks * 4), hi = min(N, blocks * (t + 1) / tasks * 4)
             if lo < hi {
