@@ -98,6 +98,9 @@ void zoo_qmv_n(const float *x, long M, long K, const uint32_t *wq, const float *
    or bfloat16 (bf16 = 1) widened in registers (gemv.c). */
 void zoo_gemv_half_t(const float *x, long M, long K, long ldx, const uint16_t *w, long ldw,
                      float *y, long ldy, long n0, long n1, int bf16);
+/* The same with a float32 matrix. */
+void zoo_gemv_f32_t(const float *x, long M, long K, long ldx, const float *w, long ldw,
+                    float *y, long ldy, long n0, long n1);
 
 /* Quantized GEMM for M >= 8 rows of x: W is dequantized a few rows at a time into scratch
    (zoo_qgemm_scratch_floats(K) floats per concurrent call) and multiplied by float32 register

@@ -16,7 +16,7 @@ struct MatmulPrimitive: Primitive {
         let compute: DType = spec.dtype == .float64 || spec.dtype == .complex64 ? spec.dtype : .float32
         let batchShape = Array(spec.shape.dropLast(2))
         let batch = batchShape.reduce(1, *)
-        if let y = halfWeightGEMV(a, b, spec: spec, M: M, K: K, N: N, batch: batch) { return [y] }
+        if let y = rowWeightGEMV(a, b, spec: spec, M: M, K: K, N: N, batch: batch) { return [y] }
         if a.dtype != compute { a = convertKeepingLayout(a, to: compute) }
         if b.dtype != compute { b = convertKeepingLayout(b, to: compute) }
         let out = ArrayData(allocating: spec.shape, dtype: compute)
@@ -56,13 +56,14 @@ struct MatmulPrimitive: Primitive {
         return [finish(out, spec)]
     }
 
-    /// float32 rows times a float16/bfloat16 matrix stored [N, K] row by row and used
-    /// transposed (a `Linear` layer's weight, `x @ w.T`), for a few rows of x (decoding): the
-    /// weights are widened in registers as they stream by, never converted to a float32 copy.
+    /// float32 rows times a float32, float16 or bfloat16 matrix stored [N, K] row by row and
+    /// used transposed (a `Linear` layer's weight, `x @ w.T`), for a few rows of x (decoding):
+    /// half-precision weights are widened in registers as they stream by, never converted to a
+    /// float32 copy (and OpenBLAS's sgemm with one row ran at a quarter of this kernel's speed).
     /// nil when the operands do not have that form.
-    private func halfWeightGEMV(_ a: ArrayData, _ b: ArrayData, spec: OutputSpec, M: Int, K: Int, N: Int,
-                                batch: Int) -> ArrayData? {
-        guard spec.dtype == .float32, a.dtype == .float32, b.dtype == .float16 || b.dtype == .bfloat16,
+    private func rowWeightGEMV(_ a: ArrayData, _ b: ArrayData, spec: OutputSpec, M: Int, K: Int, N: Int,
+                               batch: Int) -> ArrayData? {
+        guard spec.dtype == .float32, a.dtype == .float32, [.float16, .bfloat16, .float32].contains(b.dtype),
               batch == 1, M < QuantizedMatmulPrimitive.gemmThreshold, M > 0, K > 0, N > 0 else { return nil }
         let nd = b.ndim
         let rs = b.strides[nd - 2], cs = b.strides[nd - 1]
@@ -74,15 +75,19 @@ struct MatmulPrimitive: Primitive {
         let ldx = M == 1 ? K : x.strides[nd - 2]
         let out = ArrayData(allocating: spec.shape, dtype: .float32)
         let xp = x.pointer.assumingMemoryBound(to: Float.self)
-        let wp = b.pointer.assumingMemoryBound(to: UInt16.self)
         let yp = out.writePointer.assumingMemoryBound(to: Float.self)
-        let bf16: Int32 = b.dtype == .bfloat16 ? 1 : 0
+        let bf16: Int32 = b.dtype == .bfloat16 ? 1 : 0, f32 = b.dtype == .float32
         // Tasks of 4-row blocks, several per core: a core that starts late takes fewer.
         let blocks = (N + 3) / 4
         let tasks = N * K * M < CPU.parallelThreshold * 4 ? 1 : min(blocks, CPU.cores * 8)
         CPU.parallelTasks(tasks) { t in
             let lo = min(N, blocks * t / tasks * 4), hi = min(N, blocks * (t + 1) / tasks * 4)
-            if lo < hi { zoo_gemv_half_t(xp, M, K, ldx, wp, ldw, yp, N, lo, hi, bf16) }
+            guard lo < hi else { return }
+            if f32 {
+                zoo_gemv_f32_t(xp, M, K, ldx, b.pointer.assumingMemoryBound(to: Float.self), ldw, yp, N, lo, hi)
+            } else {
+                zoo_gemv_half_t(xp, M, K, ldx, b.pointer.assumingMemoryBound(to: UInt16.self), ldw, yp, N, lo, hi, bf16)
+            }
         }
         withExtendedLifetime((x, b)) {}
         return out
