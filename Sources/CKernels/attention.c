@@ -403,10 +403,10 @@ static void fa_rows_avx2(const fa_rows *R, const float *k, long ks2, const float
     }
 }
 
+/* __builtin_cpu_supports reads flags set once at load: no cache of our own (an unsynchronised
+   static written from several worker threads is a data race). */
 static int fa_have_avx2(void) {
-    static int have = -1;
-    if (have < 0) have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return have;
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 #endif
 
