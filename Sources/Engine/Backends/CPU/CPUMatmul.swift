@@ -77,12 +77,8 @@ struct MatmulPrimitive: Primitive {
         let xp = x.pointer.assumingMemoryBound(to: Float.self)
         let yp = out.writePointer.assumingMemoryBound(to: Float.self)
         let bf16: Int32 = b.dtype == .bfloat16 ? 1 : 0, f32 = b.dtype == .float32
-        // Tasks of 4-row blocks, several per core: a core that starts late takes fewer.
-        let blocks = (N + 3) / 4
-        let tasks = N * K * M < CPU.parallelThreshold * 4 ? 1 : min(blocks, CPU.cores * 8)
-        CPU.parallelTasks(tasks) { t in
-            let lo = min(N, blocks * t / tasks * 4), hi = min(N, blocks * (t + 1) / tasks * 4)
-            guard lo < hi else { return }
+        // Whole 4-row blocks (the kernel's unit).
+        CPU.parallelBlocks(N, unit: 4, work: N * K * M, threshold: 4, maxTasks: CPU.cores * 8) { lo, hi in
             if f32 {
                 zoo_gemv_f32_t(xp, M, K, ldx, b.pointer.assumingMemoryBound(to: Float.self), ldw, yp, N, lo, hi)
             } else {

@@ -101,15 +101,9 @@ struct QuantizedMatmulPrimitive: Primitive {
         let qp = wq.pointer.assumingMemoryBound(to: UInt32.self)
         let sp = s.pointer, bp = b.pointer
         let yp = out.writePointer.assumingMemoryBound(to: Float.self)
-        // Tasks of whole 4-row blocks (the kernel's unit), several per core: a core that starts
-        // late (a worker still waking, another process) takes fewer of them.
-        let blocks = (N + 3) / 4
-        let tasks = N * K * M < CPU.parallelThreshold * 8 ? 1 : min(blocks, CPU.cores * 8)
-        CPU.parallelTasks(tasks) { t in
-            let lo = min(N, blocks * t / tasks * 4), hi = min(N, blocks * (t + 1) / tasks * 4)
-            if lo < hi {
-                zoo_qmv_t_i16(xq, xs, xs + M * groups, M, K, qp, sp, bp, sdt, yp, N, lo, hi, g, bits)
-            }
+        // Whole 4-row blocks (the kernel's unit).
+        CPU.parallelBlocks(N, unit: 4, work: N * K * M, threshold: 8, maxTasks: CPU.cores * 8) { lo, hi in
+            zoo_qmv_t_i16(xq, xs, xs + M * groups, M, K, qp, sp, bp, sdt, yp, N, lo, hi, g, bits)
         }
         withExtendedLifetime((s, b)) {}
         return true
@@ -138,8 +132,13 @@ struct QuantizedMatmulPrimitive: Primitive {
         let yp = UncheckedBox(out.writePointer.assumingMemoryBound(to: Float.self))
         let scratchFloats = zoo_qgemm_scratch_floats(K)
         let unit = transpose ? 6 : 16
-        let strips = (N + unit - 1) / unit
-        let tasks = M * N * K < CPU.parallelThreshold * 8 ? 1 : min(strips, CPU.cores * 4)
+        let run = { (kernel: (Int, Int, UnsafeMutablePointer<Float>) -> Void) in
+            CPU.parallelBlocks(N, unit: unit, work: M * N * K, threshold: 8, maxTasks: CPU.cores * 4) { lo, hi in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchFloats)
+                defer { scratch.deallocate() }
+                kernel(lo, hi, scratch)
+            }
+        }
         if transpose {
             let panels = (M + 15) / 16
             let packed = UnsafeMutablePointer<Float>.allocate(capacity: zoo_qgemm_packed_floats(M, K))
@@ -148,20 +147,12 @@ struct QuantizedMatmulPrimitive: Primitive {
             CPU.parallelFor(panels, work: M * K) { r in
                 zoo_qgemm_pack_x(xp.value, M, K, pp.value, r.lowerBound, r.upperBound)
             }
-            CPU.parallelTasks(tasks) { t in
-                let lo = min(N, strips * t / tasks * unit), hi = min(N, strips * (t + 1) / tasks * unit)
-                guard lo < hi else { return }
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchFloats)
+            run { lo, hi, scratch in
                 zoo_qgemm_t(pp.value, M, K, qp.value, sp.value, bp.value, code, yp.value, N, lo, hi, g, bits, scratch)
-                scratch.deallocate()
             }
         } else {
-            CPU.parallelTasks(tasks) { t in
-                let lo = min(N, strips * t / tasks * unit), hi = min(N, strips * (t + 1) / tasks * unit)
-                guard lo < hi else { return }
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchFloats)
+            run { lo, hi, scratch in
                 zoo_qgemm_n(xp.value, M, K, qp.value, sp.value, bp.value, code, yp.value, N, lo, hi, g, bits, scratch)
-                scratch.deallocate()
             }
         }
         withExtendedLifetime((s, b)) {}

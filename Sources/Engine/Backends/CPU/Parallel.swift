@@ -25,6 +25,20 @@ enum CPU {
         }
     }
 
+    /// Splits `0..<n` into `maxTasks` (or fewer) ranges of whole `unit`s — a kernel's block of
+    /// rows — and runs `body(lo, hi)` for each non-empty one on the worker pool; one range
+    /// when the work (`work`, in multiply-adds) is below the parallel threshold times
+    /// `threshold`. Several tasks per core: a core that starts late takes fewer of them.
+    static func parallelBlocks(_ n: Int, unit: Int, work: Int, threshold: Int, maxTasks: Int,
+                               _ body: (_ lo: Int, _ hi: Int) -> Void) {
+        let blocks = (n + unit - 1) / unit
+        let tasks = work < parallelThreshold * threshold ? 1 : min(blocks, maxTasks)
+        parallelTasks(tasks) { t in
+            let lo = min(n, blocks * t / tasks * unit), hi = min(n, blocks * (t + 1) / tasks * unit)
+            if lo < hi { body(lo, hi) }
+        }
+    }
+
     /// Runs `body(0..<n)` on the worker pool (CKernels' pool.c: spinning workers, so
     /// back-to-back kernels do not pay a thread wake-up each). Tasks are claimed one at a
     /// time, so a core slowed by other work takes fewer of them.
