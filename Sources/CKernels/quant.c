@@ -348,9 +348,10 @@ void zoo_qmv_n(const float *x, long M, long K, const uint32_t *wq, const float *
    lanes (vpmaddwd: two products summed per 32-bit lane, exact). Per group:
        y += (s_w * s_x) * sum(code * xq) + b_w * sum(x)
    with sum(x) taken from the float x, so the bias term is as exact as the float path's.
-   For 4-bit codes, byte i of a 32-value block holds values 2i (low nibble) and 2i+1 (high):
-   xq stores each block of 32 as its 16 even-indexed values, then its 16 odd-indexed ones, so
-   the low and high nibbles each meet their x lanes without any shuffle. */
+   For 4-bit codes, byte i of a 32-value block holds values 2i (low nibble) and 2i+1 (high);
+   for 8-bit codes, 16-bit word i holds them in its low and high byte. xq stores each block of
+   32 as its 16 even-indexed values, then its 16 odd-indexed ones, so the codes are split with
+   a mask and a shift (no shuffle) and each half meets its x lanes. */
 
 static inline float ld_scale(const void *p, long i, int sdt) {
     if (sdt == 1) return h2f(((const uint16_t *)p)[i]);
@@ -396,7 +397,7 @@ static int prepare_i16_avx2(const float *x, long M, long K, int group, int bits,
                 /* packs interleaves 128-bit lanes; the 0xD8 permutation restores the order */
                 __m256i lo = _mm256_permute4x64_epi64(_mm256_packs_epi32(q0, q1), 0xD8);  /* x0..x15 */
                 __m256i hi = _mm256_permute4x64_epi64(_mm256_packs_epi32(q2, q3), 0xD8);  /* x16..x31 */
-                if (bits == 4) {
+                if (bits == 4 || bits == 8) {
                     /* evens then odds of the block */
                     __m256i ev = _mm256_packs_epi32(_mm256_srai_epi32(_mm256_slli_epi32(lo, 16), 16),
                                                     _mm256_srai_epi32(_mm256_slli_epi32(hi, 16), 16));
@@ -434,9 +435,9 @@ int zoo_qmv_prepare_i16(const float *x, long M, long K, int group, int bits, int
             xscale[m * groups + g] = sc;
             xsum[m * groups + g] = sum;
             for (long i = 0; i < group; i++) {
-                /* 4-bit: evens then odds within each block of 32 */
+                /* 4- and 8-bit: evens then odds within each block of 32 */
                 long dst = i;
-                if (bits == 4) { long b = i & ~31L, j = i & 31; dst = b + (j & 1) * 16 + (j >> 1); }
+                if (bits == 4 || bits == 8) { long b = i & ~31L, j = i & 31; dst = b + (j & 1) * 16 + (j >> 1); }
                 long v = lrintf(xg[i] * inv);
                 qg[dst] = (int16_t)(v > 32767 ? 32767 : (v < -32767 ? -32767 : v));
             }
@@ -462,6 +463,7 @@ static void qdot_i16_scalar(const int16_t *xq, const float *xscale, const float 
                     xi = (int)(b + (j & 1) * 16 + (j >> 1));
                 } else {
                     code = wb[i];
+                    if (bits == 8) { long b = i & ~31L, j = i & 31; xi = (int)(b + (j & 1) * 16 + (j >> 1)); }
                 }
                 acc += (long)code * xm[xi];
             }
@@ -488,12 +490,20 @@ static void qdot_i16_scalar(const int16_t *xq, const float *xscale, const float 
                 p0 = _mm256_madd_epi16(_mm256_and_si256(w, low4), x0);                                 \
                 p1 = _mm256_madd_epi16(_mm256_srli_epi16(w, 4), x1);                                   \
             } else {                                                                                   \
-                p0 = _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(rows[r] + (i)))), x0); \
-                p1 = _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(rows[r] + (i) + 16))), x1); \
+                __m256i w = _mm256_loadu_si256((const __m256i *)(rows[r] + (i)));                      \
+                p0 = _mm256_madd_epi16(_mm256_and_si256(w, low8), x0);                                 \
+                p1 = _mm256_madd_epi16(_mm256_srli_epi16(w, 8), x1);                                   \
             }                                                                                          \
             acc[r] = _mm256_add_epi32(acc[r], _mm256_add_epi32(p0, p1));                               \
         }                                                                                              \
     } while (0)
+
+/* One scale as a float (F16C's conversion: the portable _Float16 one is a library call). */
+__attribute__((target("avx2,fma,f16c"), always_inline))
+static inline float ld_scale1(const void *p, long i, const int sdt) {
+    if (sdt == 1) return _cvtsh_ss(((const uint16_t *)p)[i]);
+    return ld_scale(p, i, sdt);
+}
 
 __attribute__((target("avx2,fma,f16c")))
 static inline __m128 ld_scale4(const void *p, long i, int sdt) {
@@ -512,7 +522,7 @@ static inline void qdot4_i16_body(const int16_t *xq, const float *xscale, const 
     long groups = K / group;
     const uint8_t *rows[4];
     for (int r = 0; r < 4; r++) rows[r] = (const uint8_t *)(wq + (n + r) * words);
-    const __m256i low4 = _mm256_set1_epi16(15);
+    const __m256i low4 = _mm256_set1_epi16(15), low8 = _mm256_set1_epi16(255);
     for (long m = 0; m < M; m++) {
         const int16_t *xm = xq + m * K;
         const float *xs = xscale + m * groups, *xt = xsum + m * groups;
@@ -550,7 +560,7 @@ static inline void qdot4_i16_body(const int16_t *xq, const float *xscale, const 
                 __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(acc[r]), _mm256_extracti128_si256(acc[r], 1));
                 s4 = _mm_hadd_epi32(s4, s4);
                 s4 = _mm_hadd_epi32(s4, s4);
-                tail[r] += (float)_mm_cvtsi128_si32(s4) * (ld_scale(scales, sg, sdt) * xs[g]) + ld_scale(biases, sg, sdt) * xt[g];
+                tail[r] += (float)_mm_cvtsi128_si32(s4) * (ld_scale1(scales, sg, sdt) * xs[g]) + ld_scale1(biases, sg, sdt) * xt[g];
             }
         }
         for (int r = 0; r < 4; r++) {
@@ -581,10 +591,25 @@ static inline __m256i dot32_i16(const uint8_t *w, const int16_t *x, const int bi
         return _mm256_add_epi32(_mm256_madd_epi16(_mm256_and_si256(v, _mm256_set1_epi16(15)), x0),
                                 _mm256_madd_epi16(_mm256_srli_epi16(v, 4), x1));
     }
-    return _mm256_add_epi32(_mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)w)), x0),
-                            _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(w + 16))), x1));
+    /* 8-bit: the 32 codes as 16 words; the low bytes are the even codes, the high bytes the odd */
+    __m256i v = _mm256_loadu_si256((const __m256i *)w);
+    return _mm256_add_epi32(_mm256_madd_epi16(_mm256_and_si256(v, _mm256_set1_epi16(255)), x0),
+                            _mm256_madd_epi16(_mm256_srli_epi16(v, 8), x1));
 }
 
+/* Eight scales (or biases) of consecutive groups as floats. */
+__attribute__((target("avx2,fma,f16c"), always_inline))
+static inline __m256 ld_scale8(const void *p, long i, const int sdt) {
+    if (sdt == 1) return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + i)));
+    if (sdt == 2) return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + i))), 16));
+    return _mm256_loadu_ps((const float *)p + i);
+}
+
+/* One row of W against one row of x, eight groups per step: each group's integer dot (eight
+   int32 lanes) is converted to float and multiply-added with its combined scale s_w * s_x
+   broadcast to all lanes, so no horizontal add is needed until the row ends; two accumulators
+   keep consecutive groups' multiply-adds independent. The bias terms b_w * sum(x) of eight
+   groups are one multiply-add of eight lanes. */
 __attribute__((target("avx2,fma,f16c"), always_inline))
 static inline void qdot4_i16_g32_body(const int16_t *xq, const float *xscale, const float *xsum, long M, long K,
                                       const uint32_t *wq, long words, const void *scales, const void *biases,
@@ -596,31 +621,28 @@ static inline void qdot4_i16_g32_body(const int16_t *xq, const float *xscale, co
         for (int r = 0; r < 4; r++) {
             const uint8_t *w = (const uint8_t *)(wq + (n + r) * words);
             const long sg = (n + r) * groups;
-            __m128 tot = _mm_setzero_ps();
-            float tail = 0;
+            __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, bacc = acc0;
+            float cs[8] __attribute__((aligned(32)));
             long g = 0;
-            for (; g + 4 <= groups; g += 4) {
-                _mm_prefetch((const char *)(w + g * gbytes + 2048), _MM_HINT_T0);
-                if (bits == 8) _mm_prefetch((const char *)(w + g * gbytes + 2048 + 64), _MM_HINT_T0);
-                __m256i a0 = dot32_i16(w + g * gbytes, xm + g * 32, bits);
-                __m256i a1 = dot32_i16(w + (g + 1) * gbytes, xm + (g + 1) * 32, bits);
-                __m256i a2 = dot32_i16(w + (g + 2) * gbytes, xm + (g + 2) * 32, bits);
-                __m256i a3 = dot32_i16(w + (g + 3) * gbytes, xm + (g + 3) * 32, bits);
-                __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3));
-                __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
-                tot = _mm_fmadd_ps(_mm_cvtepi32_ps(s4), _mm_mul_ps(ld_scale4(scales, sg + g, sdt), _mm_loadu_ps(xs + g)), tot);
-                tot = _mm_fmadd_ps(ld_scale4(biases, sg + g, sdt), _mm_loadu_ps(xt + g), tot);
+            for (; g + 8 <= groups; g += 8) {
+                _mm256_store_ps(cs, _mm256_mul_ps(ld_scale8(scales, sg + g, sdt), _mm256_loadu_ps(xs + g)));
+                bacc = _mm256_fmadd_ps(ld_scale8(biases, sg + g, sdt), _mm256_loadu_ps(xt + g), bacc);
+                for (int i = 0; i < 8; i += 2) {
+                    const uint8_t *wg = w + (g + i) * gbytes;
+                    if (bits == 8 || (i & 2) == 0) _mm_prefetch((const char *)(wg + 2048), _MM_HINT_T0);
+                    acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot32_i16(wg, xm + (g + i) * 32, bits)),
+                                           _mm256_broadcast_ss(cs + i), acc0);
+                    acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot32_i16(wg + gbytes, xm + (g + i + 1) * 32, bits)),
+                                           _mm256_broadcast_ss(cs + i + 1), acc1);
+                }
             }
+            float bt = 0;
             for (; g < groups; g++) {
-                __m256i a = dot32_i16(w + g * gbytes, xm + g * 32, bits);
-                __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
-                s4 = _mm_hadd_epi32(s4, s4);
-                s4 = _mm_hadd_epi32(s4, s4);
-                tail += (float)_mm_cvtsi128_si32(s4) * (ld_scale(scales, sg + g, sdt) * xs[g]) + ld_scale(biases, sg + g, sdt) * xt[g];
+                const float c = ld_scale1(scales, sg + g, sdt) * xs[g];
+                acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot32_i16(w + g * gbytes, xm + g * 32, bits)), _mm256_set1_ps(c), acc0);
+                bt += ld_scale1(biases, sg + g, sdt) * xt[g];
             }
-            __m128 t = _mm_add_ps(tot, _mm_movehl_ps(tot, tot));
-            t = _mm_add_ss(t, _mm_movehdup_ps(t));
-            y[m * N + n + r] = _mm_cvtss_f32(t) + tail;
+            y[m * N + n + r] = hsum256(_mm256_add_ps(_mm256_add_ps(acc0, acc1), bacc)) + bt;
         }
     }
 }
