@@ -602,6 +602,38 @@ final class VulkanDeviceSelectionTests: XCTestCase {
     }
 }
 
+/// A buffer's device copy when the backend's allocation can fail; needs no device.
+final class BufferResidencyTests: XCTestCase {
+    final class FakeAllocation: DeviceAllocation, @unchecked Sendable {
+        var uploads = 0
+        func download(to host: UnsafeMutableRawPointer, count: Int) {}
+        func upload(from host: UnsafeRawPointer, count: Int) { uploads += 1 }
+    }
+
+    func testFailedDeviceAllocationIsNotRemembered() {
+        let buffer = Buffer(byteCount: 64)
+        var attempts = 0
+        // Device memory ran out: nil, and nothing is kept.
+        XCTAssertNil(buffer.deviceAllocationIfPossible { () -> FakeAllocation? in attempts += 1; return nil })
+        XCTAssertFalse(buffer.isOnDevice)
+        // The next use tries again, allocates and uploads once.
+        let made = FakeAllocation()
+        let d = buffer.deviceAllocationIfPossible { () -> FakeAllocation? in attempts += 1; return made }
+        XCTAssertTrue(d === made)
+        XCTAssertEqual(attempts, 2)
+        XCTAssertEqual(made.uploads, 1)
+        // Valid on the device now: reused, no new allocation and no new upload.
+        let again = buffer.deviceAllocationIfPossible { () -> FakeAllocation? in attempts += 1; return FakeAllocation() }
+        XCTAssertTrue(again === made)
+        XCTAssertEqual(attempts, 2)
+        XCTAssertEqual(made.uploads, 1)
+        // A host write makes the device copy stale: the next use uploads again.
+        _ = buffer.hostForWriting
+        _ = buffer.deviceAllocationIfPossible { () -> FakeAllocation? in nil }
+        XCTAssertEqual(made.uploads, 2)
+    }
+}
+
 struct UncheckedSendableBox<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }

@@ -260,11 +260,11 @@ final class VulkanBackend: Backend, @unchecked Sendable {
         // Device copies of the inputs (uploaded on first use). Taken before the queue lock:
         // a buffer's lock is always taken before the queue's, never after.
         var allocations: [VulkanBuffer] = []
+        // Out of device memory: the op runs on the CPU, and the next one tries again.
         for a in inputs {
-            let alloc: VulkanBuffer = a.buffer.deviceAllocation {
-                VulkanBuffer(raw: try? pool.allocate(a.buffer.byteCount), backend: self)
-            }
-            guard alloc.raw != nil else { return nil }
+            guard let alloc: VulkanBuffer = a.buffer.deviceAllocationIfPossible(create: {
+                (try? pool.allocate(a.buffer.byteCount)).map { VulkanBuffer(raw: $0, backend: self) }
+            }), alloc.raw != nil else { return nil }
             allocations.append(alloc)
         }
         guard let raw = try? pool.allocate(out.buffer.byteCount) else { return nil }
