@@ -1,5 +1,6 @@
 import CVulkan
 import Foundation
+import Synchronization
 
 /// The Vulkan backend, or nil where Vulkan cannot run (no ICD or device, instance or
 /// device creation failed, `ZOO_DISABLE_GPU=1`). Never crashes, never waits.
@@ -42,6 +43,9 @@ final class VulkanBackend: Backend, @unchecked Sendable {
     /// Kernels dispatched so far (guarded by the queue lock).
     private var dispatches = 0
     var dispatchCount: Int { queue.lock.lock(); defer { queue.lock.unlock() }; return dispatches }
+    /// Bytes copied to and from mapped (host-visible) device buffers.
+    let mappedUploadBytes = Atomic<Int>(0)
+    let mappedDownloadBytes = Atomic<Int>(0)
 
     init() throws {
         context = try VulkanContext()

@@ -1,5 +1,6 @@
 import CVulkan
 import Foundation
+import Synchronization
 
 /// A VkBuffer with its own memory. `mapped` is set for host-visible (unified-memory) buffers.
 struct RawVulkanBuffer: @unchecked Sendable {
@@ -17,6 +18,8 @@ final class VulkanBufferPool: @unchecked Sendable {
     private var free: [Int: [RawVulkanBuffer]] = [:]
     private(set) var cachedBytes = 0
     private(set) var liveBytes = 0
+    /// `vkAllocateMemory` calls so far (cache misses), for diagnostics.
+    private(set) var created = 0
     let cacheLimit: Int
     let hostVisible: Bool
 
@@ -34,6 +37,12 @@ final class VulkanBufferPool: @unchecked Sendable {
         }
         // Unified memory competes with the host allocator's own cache: keep less.
         cacheLimit = hostVisible ? min(heap / 8, 512 << 20) : min(heap / 4, 2 << 30)
+    }
+
+    /// Live, cached and created counts read together under the lock.
+    var statistics: (live: Int, cached: Int, created: Int) {
+        lock.lock(); defer { lock.unlock() }
+        return (liveBytes, cachedBytes, created)
     }
 
     /// Same buckets as the host allocator: powers of two up to 1 MiB, then steps of an eighth.
@@ -64,7 +73,7 @@ final class VulkanBufferPool: @unchecked Sendable {
             trim(to: 0)
             b = try create(cap)
         }
-        lock.lock(); liveBytes += cap; lock.unlock()
+        lock.lock(); liveBytes += cap; created += 1; lock.unlock()
         return b
     }
 
@@ -171,6 +180,7 @@ final class VulkanBuffer: DeviceAllocation, @unchecked Sendable {
         guard let raw, count > 0 else { return }
         if let mapped = raw.mapped {
             host.copyMemory(from: mapped, byteCount: count)
+            backend.mappedDownloadBytes.add(count, ordering: .relaxed)
         } else {
             do { try backend.queue.copy(from: raw, to: host, count: count) } catch {
                 fatalError("Vulkan: reading a tensor back from \(backend.deviceName) failed: \(error)")
@@ -182,6 +192,7 @@ final class VulkanBuffer: DeviceAllocation, @unchecked Sendable {
         guard let raw, count > 0 else { return }
         if let mapped = raw.mapped {
             mapped.copyMemory(from: host, byteCount: count)
+            backend.mappedUploadBytes.add(count, ordering: .relaxed)
         } else {
             do { try backend.queue.copy(from: host, to: raw, count: count) } catch {
                 fatalError("Vulkan: copying a tensor to \(backend.deviceName) failed: \(error)")
@@ -203,7 +214,15 @@ final class VulkanQueue: @unchecked Sendable {
     private let fence: VkFence
     private let descriptorPool: VkDescriptorPool
     private var staging: RawVulkanBuffer?
+    /// Bytes moved through the staging buffer so far (guarded by `lock`).
+    private(set) var stagedUploadBytes = 0
+    private(set) var stagedDownloadBytes = 0
     static let stagingSize = 16 << 20
+
+    var transferStatistics: (upload: Int, download: Int) {
+        lock.lock(); defer { lock.unlock() }
+        return (stagedUploadBytes, stagedDownloadBytes)
+    }
     static let maxDescriptorSets: UInt32 = 64
 
     init(context: VulkanContext) throws {
@@ -354,6 +373,7 @@ final class VulkanQueue: @unchecked Sendable {
             }
             (host + done).copyMemory(from: staging.mapped!, byteCount: n)
             done += n
+            stagedDownloadBytes += n
         }
     }
 
@@ -369,6 +389,7 @@ final class VulkanQueue: @unchecked Sendable {
                 copyCommand(cb, from: staging.buffer, srcOffset: 0, to: dst.buffer, dstOffset: done, count: n)
             }
             done += n
+            stagedUploadBytes += n
         }
     }
 }
