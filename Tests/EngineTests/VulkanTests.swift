@@ -446,6 +446,44 @@ final class VulkanTests: XCTestCase {
         assertClose(gh, ch, rtol: 1e-3, "float16 sum")
     }
 
+    /// Long reductions run in two passes (partial accumulators, then their reduction).
+    /// Lavapipe ends a shader loop after 65535 iterations, so a one-pass sum of 2^24
+    /// elements (65536 per invocation) used to come out wrong there.
+    func testLongReductionsInTwoPasses() throws {
+        var rng = Rng(state: 13)
+        // Small integers: every partial sum is exact in float32, whatever the order.
+        let cases: [([Int], [Int])] = [([40_000], [0]), ([3, 50_001], [1]), ([50_001, 3], [0]), ([2, 17, 2000], [0, 2])]
+        for (shape, axes) in cases {
+            let count = shape.reduce(1, *)
+            let x = (0..<count).map { _ in Float(Int(rng.next() % 7) - 3) }
+            let outShape = shape.indices.map { axes.contains($0) ? 1 : shape[$0] }
+            for op in [ReduceOp.sum, .max, .min, .all, .any] {
+                let dtype: DType = op == .all || op == .any ? .bool : .float32
+                let (g, c) = try both(ReducePrimitive(op: op, axes: axes), [floats(x, shape)], OutputSpec(outShape, dtype))
+                assertClose(g, c, rtol: 0, "\(op) \(shape) axes \(axes)")
+            }
+            let ints = x.map { Int32($0) * 1_000_003 }
+            let (g, c) = try both(ReducePrimitive(op: .sum, axes: axes), [array(ints, shape, .int32)], OutputSpec(outShape, .int32))
+            XCTAssertEqual(read(g, Int32.self), read(c, Int32.self), "int32 sum \(shape)")
+            let bools = x.map { $0 > 2 }
+            let (gb, cb) = try both(ReducePrimitive(op: .max, axes: axes), [array(bools, shape, .bool)], OutputSpec(outShape, .bool))
+            XCTAssertEqual(read(gb, UInt8.self), read(cb, UInt8.self), "bool max \(shape)")
+            let h = array(x.map { Float16($0 / 4) }, shape, .float16)
+            let (gh, ch) = try both(ReducePrimitive(op: .sum, axes: axes), [h], OutputSpec(outShape, .float16))
+            assertClose(gh, ch, rtol: 1e-3, "float16 sum \(shape)")
+        }
+        // 65535·256 elements and more: ones (exact sums) with a larger value last.
+        for n in [16_776_960, 16_777_216] {  // sums n + 4: exact in float32
+            var ones = [Float](repeating: 1, count: n)
+            ones[n - 1] = 5
+            let a = floats(ones)
+            let s = try XCTUnwrap(try gpu.run(ReducePrimitive(op: .sum, axes: [0]), inputs: [a], outputs: [OutputSpec([1], .float32)]))[0]
+            XCTAssertEqual(read(s, Float.self), [Float(n + 4)], "sum of \(n) ones")
+            let m = try XCTUnwrap(try gpu.run(ReducePrimitive(op: .max, axes: [0]), inputs: [a], outputs: [OutputSpec([1], .float32)]))[0]
+            XCTAssertEqual(read(m, Float.self), [5], "max of \(n)")
+        }
+    }
+
     // MARK: - Matmul
 
     /// |gpu - cpu| <= 1e-4 (|a| @ |b|): relative to the magnitudes summed.
