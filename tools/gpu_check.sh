@@ -57,7 +57,9 @@ export LD_LIBRARY_PATH="$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     uname -srm
     ldd --version 2>/dev/null | head -1
     command -v nvidia-smi >/dev/null && timeout 20 nvidia-smi -L
-    if command -v vulkaninfo >/dev/null; then timeout 20 vulkaninfo --summary 2>&1 | head -40; fi
+    if command -v vulkaninfo >/dev/null; then
+        timeout 20 vulkaninfo --summary 2>/dev/null | sed -n '/^Devices:/,$p' | head -30
+    fi
     ldconfig -p | grep 'libvulkan\.so' || echo "no libvulkan in the linker cache"
     missing=$(ldd "$zoo" | grep 'not found')
     [ -n "$missing" ] && echo "missing libraries: $missing"
@@ -66,14 +68,14 @@ export LD_LIBRARY_PATH="$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 # Find a device: first as the machine is set up, then with NVIDIA's ICD file named.
 nvidia_icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 echo "== device" | tee -a "$main_log"
-timeout 60 "$zoo" vulkan_info 2>&1 | tee -a "$main_log"
+timeout 30 "$zoo" vulkan_info 2>&1 | tee -a "$main_log"
 rc=${PIPESTATUS[0]}
 if [ "$rc" != 0 ]; then
     for icd in "$nvidia_icd" /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do
         [ -e "$icd" ] || continue
         echo "gpu_check: no device found (status $rc); trying VK_DRIVER_FILES=$icd" | tee -a "$main_log"
         export VK_DRIVER_FILES=$icd VK_ICD_FILENAMES=$icd
-        timeout 60 "$zoo" vulkan_info 2>&1 | tee -a "$main_log"
+        timeout 30 "$zoo" vulkan_info 2>&1 | tee -a "$main_log"
         rc=${PIPESTATUS[0]}
         [ "$rc" = 0 ] && break
         unset VK_DRIVER_FILES VK_ICD_FILENAMES
