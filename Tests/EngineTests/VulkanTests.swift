@@ -569,6 +569,31 @@ final class VulkanTests: XCTestCase {
         XCTAssertEqual(read(r, Float.self), big.map { -$0 })
     }
 
+    /// A full cache gives way to the current workload: after one round of new sizes no more
+    /// device memory is created (it used to be created and destroyed on every round).
+    func testBufferPoolEvictsOldestWhenFull() throws {
+        let backend = try XCTUnwrap(VulkanStatus.backend)
+        let pool = VulkanBufferPool(context: backend.context, hostVisible: backend.pool.hostVisible, cacheLimit: 4 << 20)
+        defer { pool.trim(to: 0) }
+        // An earlier workload leaves three 1 MiB buffers cached.
+        let old = try (0..<3).map { _ in try pool.allocate(1 << 20) }
+        old.forEach(pool.recycle)
+        XCTAssertEqual(pool.statistics.cached, 3 << 20)
+        var created: [Int] = []
+        for _ in 0..<4 {
+            let round = try [pool.allocate(1 << 19), pool.allocate(300_000), pool.allocate(1 << 19)]
+            round.forEach(pool.recycle)
+            created.append(pool.statistics.created)
+        }
+        XCTAssertEqual(Set(created.dropFirst()), [created[0]], "device memory created every round: \(created)")
+        XCTAssertLessThanOrEqual(pool.statistics.cached, 4 << 20)
+        XCTAssertEqual(pool.statistics.live, 0)
+        // The most recent 1 MiB buffer is still there for the earlier workload's size.
+        let again = try pool.allocate(1 << 20)
+        XCTAssertEqual(pool.statistics.created, created.last!)
+        pool.recycle(again)
+    }
+
     func testConcurrentCallers() throws {
         var rng = Rng(state: 10)
         let inputs = (0..<8).map { _ in rng.floats(513, -1, 1) }

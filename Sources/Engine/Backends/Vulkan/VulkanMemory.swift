@@ -15,7 +15,9 @@ struct RawVulkanBuffer: @unchecked Sendable {
 final class VulkanBufferPool: @unchecked Sendable {
     private let context: VulkanContext
     private let lock = NSLock()
-    private var free: [Int: [RawVulkanBuffer]] = [:]
+    /// Cached buffers by capacity, oldest first, each with the time it was cached.
+    private var free: [Int: [(buffer: RawVulkanBuffer, stamp: UInt64)]] = [:]
+    private var clock: UInt64 = 0
     private(set) var cachedBytes = 0
     private(set) var liveBytes = 0
     /// `vkAllocateMemory` calls so far (cache misses), for diagnostics.
@@ -23,7 +25,8 @@ final class VulkanBufferPool: @unchecked Sendable {
     let cacheLimit: Int
     let hostVisible: Bool
 
-    init(context: VulkanContext, hostVisible: Bool) {
+    /// `cacheLimit`: bytes kept for reuse; by default a share of the device's memory.
+    init(context: VulkanContext, hostVisible: Bool, cacheLimit limit: Int? = nil) {
         self.context = context
         self.hostVisible = hostVisible
         var heap = 0
@@ -36,7 +39,7 @@ final class VulkanBufferPool: @unchecked Sendable {
             }
         }
         // Unified memory competes with the host allocator's own cache: keep less.
-        cacheLimit = hostVisible ? min(heap / 8, 512 << 20) : min(heap / 4, 2 << 30)
+        cacheLimit = limit ?? (hostVisible ? min(heap / 8, 512 << 20) : min(heap / 4, 2 << 30))
     }
 
     /// Live, cached and created counts read together under the lock.
@@ -57,8 +60,8 @@ final class VulkanBufferPool: @unchecked Sendable {
     func allocate(_ bytes: Int) throws -> RawVulkanBuffer {
         let cap = VulkanBufferPool.bucket(bytes)
         lock.lock()
-        if var list = free[cap], let b = list.popLast() {
-            free[cap] = list
+        if var list = free[cap], let b = list.popLast()?.buffer {
+            free[cap] = list.isEmpty ? nil : list
             cachedBytes -= cap
             liveBytes += cap
             lock.unlock()
@@ -77,24 +80,36 @@ final class VulkanBufferPool: @unchecked Sendable {
         return b
     }
 
+    /// Keeps `b` for reuse, making room by destroying the buffers cached longest ago: a
+    /// full cache would otherwise keep an earlier workload's buffers for good and create and
+    /// destroy device memory on every op of the next one.
     func recycle(_ b: RawVulkanBuffer) {
+        var victims: [RawVulkanBuffer] = []
         lock.lock()
         liveBytes -= b.capacity
-        if cachedBytes + b.capacity <= cacheLimit {
-            free[b.capacity, default: []].append(b)
+        if b.capacity <= cacheLimit {
+            while cachedBytes + b.capacity > cacheLimit,
+                  let key = free.min(by: { $0.value[0].stamp < $1.value[0].stamp })?.key {
+                let old = free[key]!.removeFirst().buffer
+                if free[key]!.isEmpty { free[key] = nil }
+                cachedBytes -= old.capacity
+                victims.append(old)
+            }
+            clock += 1
+            free[b.capacity, default: []].append((b, clock))
             cachedBytes += b.capacity
-            lock.unlock()
         } else {
-            lock.unlock()
-            destroy(b)
+            victims.append(b)
         }
+        lock.unlock()
+        victims.forEach(destroy)
     }
 
     func trim(to limit: Int) {
         lock.lock()
         var victims: [RawVulkanBuffer] = []
         while cachedBytes > limit, let key = free.keys.max() {
-            if var list = free[key], let b = list.popLast() {
+            if var list = free[key], let b = list.popLast()?.buffer {
                 victims.append(b)
                 cachedBytes -= b.capacity
                 free[key] = list.isEmpty ? nil : list
