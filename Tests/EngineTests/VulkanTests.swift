@@ -446,6 +446,44 @@ final class VulkanTests: XCTestCase {
         assertClose(gh, ch, rtol: 1e-3, "float16 sum")
     }
 
+    /// Long reductions run in two passes (partial accumulators, then their reduction).
+    /// Lavapipe ends a shader loop after 65535 iterations, so a one-pass sum of 2^24
+    /// elements (65536 per invocation) used to come out wrong there.
+    func testLongReductionsInTwoPasses() throws {
+        var rng = Rng(state: 13)
+        // Small integers: every partial sum is exact in float32, whatever the order.
+        let cases: [([Int], [Int])] = [([40_000], [0]), ([3, 50_001], [1]), ([50_001, 3], [0]), ([2, 17, 2000], [0, 2])]
+        for (shape, axes) in cases {
+            let count = shape.reduce(1, *)
+            let x = (0..<count).map { _ in Float(Int(rng.next() % 7) - 3) }
+            let outShape = shape.indices.map { axes.contains($0) ? 1 : shape[$0] }
+            for op in [ReduceOp.sum, .max, .min, .all, .any] {
+                let dtype: DType = op == .all || op == .any ? .bool : .float32
+                let (g, c) = try both(ReducePrimitive(op: op, axes: axes), [floats(x, shape)], OutputSpec(outShape, dtype))
+                assertClose(g, c, rtol: 0, "\(op) \(shape) axes \(axes)")
+            }
+            let ints = x.map { Int32($0) * 1_000_003 }
+            let (g, c) = try both(ReducePrimitive(op: .sum, axes: axes), [array(ints, shape, .int32)], OutputSpec(outShape, .int32))
+            XCTAssertEqual(read(g, Int32.self), read(c, Int32.self), "int32 sum \(shape)")
+            let bools = x.map { $0 > 2 }
+            let (gb, cb) = try both(ReducePrimitive(op: .max, axes: axes), [array(bools, shape, .bool)], OutputSpec(outShape, .bool))
+            XCTAssertEqual(read(gb, UInt8.self), read(cb, UInt8.self), "bool max \(shape)")
+            let h = array(x.map { Float16($0 / 4) }, shape, .float16)
+            let (gh, ch) = try both(ReducePrimitive(op: .sum, axes: axes), [h], OutputSpec(outShape, .float16))
+            assertClose(gh, ch, rtol: 1e-3, "float16 sum \(shape)")
+        }
+        // 65535·256 elements and more: ones (exact sums) with a larger value last.
+        for n in [16_776_960, 16_777_216] {  // sums n + 4: exact in float32
+            var ones = [Float](repeating: 1, count: n)
+            ones[n - 1] = 5
+            let a = floats(ones)
+            let s = try XCTUnwrap(try gpu.run(ReducePrimitive(op: .sum, axes: [0]), inputs: [a], outputs: [OutputSpec([1], .float32)]))[0]
+            XCTAssertEqual(read(s, Float.self), [Float(n + 4)], "sum of \(n) ones")
+            let m = try XCTUnwrap(try gpu.run(ReducePrimitive(op: .max, axes: [0]), inputs: [a], outputs: [OutputSpec([1], .float32)]))[0]
+            XCTAssertEqual(read(m, Float.self), [5], "max of \(n)")
+        }
+    }
+
     // MARK: - Matmul
 
     /// |gpu - cpu| <= 1e-4 (|a| @ |b|): relative to the magnitudes summed.
@@ -531,6 +569,31 @@ final class VulkanTests: XCTestCase {
         XCTAssertEqual(read(r, Float.self), big.map { -$0 })
     }
 
+    /// A full cache gives way to the current workload: after one round of new sizes no more
+    /// device memory is created (it used to be created and destroyed on every round).
+    func testBufferPoolEvictsOldestWhenFull() throws {
+        let backend = try XCTUnwrap(VulkanStatus.backend)
+        let pool = VulkanBufferPool(context: backend.context, hostVisible: backend.pool.hostVisible, cacheLimit: 4 << 20)
+        defer { pool.trim(to: 0) }
+        // An earlier workload leaves three 1 MiB buffers cached.
+        let old = try (0..<3).map { _ in try pool.allocate(1 << 20) }
+        old.forEach(pool.recycle)
+        XCTAssertEqual(pool.statistics.cached, 3 << 20)
+        var created: [Int] = []
+        for _ in 0..<4 {
+            let round = try [pool.allocate(1 << 19), pool.allocate(300_000), pool.allocate(1 << 19)]
+            round.forEach(pool.recycle)
+            created.append(pool.statistics.created)
+        }
+        XCTAssertEqual(Set(created.dropFirst()), [created[0]], "device memory created every round: \(created)")
+        XCTAssertLessThanOrEqual(pool.statistics.cached, 4 << 20)
+        XCTAssertEqual(pool.statistics.live, 0)
+        // The most recent 1 MiB buffer is still there for the earlier workload's size.
+        let again = try pool.allocate(1 << 20)
+        XCTAssertEqual(pool.statistics.created, created.last!)
+        pool.recycle(again)
+    }
+
     func testConcurrentCallers() throws {
         var rng = Rng(state: 10)
         let inputs = (0..<8).map { _ in rng.floats(513, -1, 1) }
@@ -599,6 +662,38 @@ final class VulkanDeviceSelectionTests: XCTestCase {
         XCTAssertEqual(s2, [2, 3, 4]); XCTAssertEqual(st2, [[12, 4, 1], [0, 1, 0]])
         XCTAssertEqual(broadcastStrides([3, 1], [1, 1], to: [2, 3, 5]), [0, 1, 0])
         XCTAssertNil(broadcastStrides([3, 2], [2, 1], to: [3, 5]))
+    }
+}
+
+/// A buffer's device copy when the backend's allocation can fail; needs no device.
+final class BufferResidencyTests: XCTestCase {
+    final class FakeAllocation: DeviceAllocation, @unchecked Sendable {
+        var uploads = 0
+        func download(to host: UnsafeMutableRawPointer, count: Int) {}
+        func upload(from host: UnsafeRawPointer, count: Int) { uploads += 1 }
+    }
+
+    func testFailedDeviceAllocationIsNotRemembered() {
+        let buffer = Buffer(byteCount: 64)
+        var attempts = 0
+        // Device memory ran out: nil, and nothing is kept.
+        XCTAssertNil(buffer.deviceAllocationIfPossible { () -> FakeAllocation? in attempts += 1; return nil })
+        XCTAssertFalse(buffer.isOnDevice)
+        // The next use tries again, allocates and uploads once.
+        let made = FakeAllocation()
+        let d = buffer.deviceAllocationIfPossible { () -> FakeAllocation? in attempts += 1; return made }
+        XCTAssertTrue(d === made)
+        XCTAssertEqual(attempts, 2)
+        XCTAssertEqual(made.uploads, 1)
+        // Valid on the device now: reused, no new allocation and no new upload.
+        let again = buffer.deviceAllocationIfPossible { () -> FakeAllocation? in attempts += 1; return FakeAllocation() }
+        XCTAssertTrue(again === made)
+        XCTAssertEqual(attempts, 2)
+        XCTAssertEqual(made.uploads, 1)
+        // A host write makes the device copy stale: the next use uploads again.
+        _ = buffer.hostForWriting
+        _ = buffer.deviceAllocationIfPossible { () -> FakeAllocation? in nil }
+        XCTAssertEqual(made.uploads, 2)
     }
 }
 

@@ -5,6 +5,11 @@
 //                                         run one benchmark once (warm-up plus timed calls)
 //   ZooBench serve                        read requests "NAME key=value ..." from stdin, one
 //                                         per line, answer each with one line "RESULT {json}"
+//   ZooBench vulkan_info                  the Vulkan device and its memory types (exit 2: none)
+//   ZooBench vulkan_check [size=small|full] [perf=0] [repeat=N]
+//                                         every Vulkan kernel against the CPU, timings, memory
+//                                         paths (VulkanCheck.swift); exit 1 on a failed case,
+//                                         2 without a Vulkan device
 //
 // Common keys: min_time (seconds of timed calls wanted, default 0.3), min_reps (3),
 // max_reps (30), warmup (1). The driver tools/bench_peers.py runs this beside the
@@ -48,8 +53,14 @@ switch argv.first {
 case nil, "-h", "--help", "help":
     print("usage: ZooBench list | serve | NAME [key=value ...] [--json]")
     for (n, d) in benchmarkNames { print("  \(n.padding(toLength: 18, withPad: " ", startingAt: 0)) \(d)") }
+    print("  vulkan_check       size=small|full perf=1 repeat=40  every Vulkan kernel against the CPU (exit 1 on failure)")
 case "list":
     for (n, _) in benchmarkNames { print(n) }
+case "vulkan_info":
+    exit(runVulkanInfo())
+case "vulkan_check":
+    let (_, args, _) = parseRequest(argv)!
+    exit(runVulkanCheck(args))
 case "serve":
     print("READY")
     fflush(nil)

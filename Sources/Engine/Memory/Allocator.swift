@@ -77,6 +77,25 @@ public final class Buffer: @unchecked Sendable {
         return d
     }
 
+    /// Like `deviceAllocation(create:)` for a backend whose allocation can fail (device memory
+    /// ran out): nil then, and nothing is remembered, so a later call tries again instead of
+    /// leaving the buffer host-only for good.
+    public func deviceAllocationIfPossible<D: DeviceAllocation>(create: () -> D?) -> D? {
+        lock.lock(); defer { lock.unlock() }
+        let d: D
+        if let existing = deviceCopy as? D {
+            d = existing
+        } else {
+            guard let made = create() else { return nil }
+            d = made; deviceCopy = d; deviceValid = false
+        }
+        if !deviceValid {
+            if hostValid { d.upload(from: block.pointer, count: byteCount) }
+            deviceValid = true
+        }
+        return d
+    }
+
     /// The device copy to be fully overwritten by a kernel; host copy becomes stale.
     public func deviceAllocationForWriting<D: DeviceAllocation>(create: () -> D) -> D {
         lock.lock(); defer { lock.unlock() }

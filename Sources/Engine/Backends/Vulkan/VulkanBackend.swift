@@ -1,5 +1,6 @@
 import CVulkan
 import Foundation
+import Synchronization
 
 /// The Vulkan backend, or nil where Vulkan cannot run (no ICD or device, instance or
 /// device creation failed, `ZOO_DISABLE_GPU=1`). Never crashes, never waits.
@@ -42,6 +43,9 @@ final class VulkanBackend: Backend, @unchecked Sendable {
     /// Kernels dispatched so far (guarded by the queue lock).
     private var dispatches = 0
     var dispatchCount: Int { queue.lock.lock(); defer { queue.lock.unlock() }; return dispatches }
+    /// Bytes copied to and from mapped (host-visible) device buffers.
+    let mappedUploadBytes = Atomic<Int>(0)
+    let mappedDownloadBytes = Atomic<Int>(0)
 
     init() throws {
         context = try VulkanContext()
@@ -153,10 +157,20 @@ final class VulkanBackend: Backend, @unchecked Sendable {
 
     // MARK: - Reduction
 
-    func runReduce(_ op: ReduceOp, axes: [Int], _ a: ArrayData, _ spec: OutputSpec) throws -> ArrayData? {
+    /// Reductions longer than this many elements per output, with few outputs, run in two
+    /// passes (see `runReduce`).
+    static let splitReduction = 1 << 15
+    /// Elements each first-pass work group combines (64 per invocation).
+    static let reductionChunk = 1 << 14
+
+    /// `secondPass`: `a` holds the first pass's accumulators (float32 for every float type,
+    /// uint32 for bool), so the output type may differ from the input's.
+    func runReduce(_ op: ReduceOp, axes: [Int], _ a: ArrayData, _ spec: OutputSpec,
+                   secondPass: Bool = false) throws -> ArrayData? {
         guard let ta = elementType(a.dtype), addressable(a) else { return nil }
         let isLogical = op == .all || op == .any
-        guard spec.dtype == (isLogical ? .bool : a.dtype), let to = elementType(spec.dtype),
+        let outputOK = spec.dtype == (isLogical ? .bool : a.dtype) || secondPass
+        guard outputOK, let to = elementType(spec.dtype),
               let macros = VulkanOpExpressions.reduction(op, compute: ta.compute, inputIsBool: a.dtype == .bool)
         else { return nil }
         let axisSet = Set(axes)
@@ -190,13 +204,36 @@ final class VulkanBackend: Backend, @unchecked Sendable {
         // otherwise an invocation per output.
         let rows = nRed >= 256 || (nRed > 16 && nOut < 4096)
         if rows { builder.defines["ROWS"] = "1" }
+        // Long reductions with few outputs in two passes: one work group per output would
+        // leave a GPU nearly idle, and lavapipe ends any shader loop after 65535 iterations
+        // (a sum of 2^24 elements came out wrong). Pass 1: `parts` work groups per output
+        // each combine `chunk` elements into an accumulator; pass 2 reduces those.
+        let split = !secondPass && rows && nRed >= VulkanBackend.splitReduction
+            && (nOut <= 4096 || nRed / 256 >= 1 << 15)
+        var chunk = 0, parts = 0
+        var passOneSpec = spec
+        if split {
+            parts = min((nRed + VulkanBackend.reductionChunk - 1) / VulkanBackend.reductionChunk, 65535)
+            chunk = (nRed + parts - 1) / parts
+            guard nOut * parts < Int(Int32.max), let acc = macros["ACC_T"],
+                  let accType: DType = ["float": .float32, "int": .int32, "uint": .uint32][acc],
+                  let taAcc = elementType(accType) else { return nil }
+            builder.defines["SPLIT"] = "1"
+            builder.defines["FINISH(a)"] = "(a)"
+            builder.operands.removeLast()
+            builder.operand("O", taAcc, output: true)
+            passOneSpec = OutputSpec([nOut, parts], accType)
+        }
 
         func padded(_ v: [Int], _ fill: Int) -> [Int] { v + [Int](repeating: fill, count: 6 - v.count) }
-        var push = [nOut, nRed, a.offset, ks.count, rs.count, 0, 0, 0]
+        var push = [nOut, nRed, a.offset, ks.count, rs.count, chunk, parts, 0]
         push += padded(ks, 1) + padded(kst[0], 0) + padded(rs, 1) + padded(rst[0], 0)
         guard VulkanBackend.fitsPushConstant(push) else { return nil }
-        let groups = rows ? splitGroups(nOut) : linearGroups(nOut)
-        return try launch(builder, inputs: [a], push: push, groups: groups, spec)
+        let groups = rows ? splitGroups(split ? nOut * parts : nOut) : linearGroups(nOut)
+        guard let out = try launch(builder, inputs: [a], push: push, groups: groups, passOneSpec) else { return nil }
+        guard split else { return out }
+        // The partial results stay on the device for the second pass.
+        return try runReduce(op, axes: [1], out, spec, secondPass: true)
     }
 
     // MARK: - Matmul
@@ -260,11 +297,11 @@ final class VulkanBackend: Backend, @unchecked Sendable {
         // Device copies of the inputs (uploaded on first use). Taken before the queue lock:
         // a buffer's lock is always taken before the queue's, never after.
         var allocations: [VulkanBuffer] = []
+        // Out of device memory: the op runs on the CPU, and the next one tries again.
         for a in inputs {
-            let alloc: VulkanBuffer = a.buffer.deviceAllocation {
-                VulkanBuffer(raw: try? pool.allocate(a.buffer.byteCount), backend: self)
-            }
-            guard alloc.raw != nil else { return nil }
+            guard let alloc: VulkanBuffer = a.buffer.deviceAllocationIfPossible(create: {
+                (try? pool.allocate(a.buffer.byteCount)).map { VulkanBuffer(raw: $0, backend: self) }
+            }), alloc.raw != nil else { return nil }
             allocations.append(alloc)
         }
         guard let raw = try? pool.allocate(out.buffer.byteCount) else { return nil }

@@ -1,5 +1,6 @@
 import CVulkan
 import Foundation
+import Synchronization
 
 /// A VkBuffer with its own memory. `mapped` is set for host-visible (unified-memory) buffers.
 struct RawVulkanBuffer: @unchecked Sendable {
@@ -14,13 +15,18 @@ struct RawVulkanBuffer: @unchecked Sendable {
 final class VulkanBufferPool: @unchecked Sendable {
     private let context: VulkanContext
     private let lock = NSLock()
-    private var free: [Int: [RawVulkanBuffer]] = [:]
+    /// Cached buffers by capacity, oldest first, each with the time it was cached.
+    private var free: [Int: [(buffer: RawVulkanBuffer, stamp: UInt64)]] = [:]
+    private var clock: UInt64 = 0
     private(set) var cachedBytes = 0
     private(set) var liveBytes = 0
+    /// `vkAllocateMemory` calls so far (cache misses), for diagnostics.
+    private(set) var created = 0
     let cacheLimit: Int
     let hostVisible: Bool
 
-    init(context: VulkanContext, hostVisible: Bool) {
+    /// `cacheLimit`: bytes kept for reuse; by default a share of the device's memory.
+    init(context: VulkanContext, hostVisible: Bool, cacheLimit limit: Int? = nil) {
         self.context = context
         self.hostVisible = hostVisible
         var heap = 0
@@ -33,7 +39,13 @@ final class VulkanBufferPool: @unchecked Sendable {
             }
         }
         // Unified memory competes with the host allocator's own cache: keep less.
-        cacheLimit = hostVisible ? min(heap / 8, 512 << 20) : min(heap / 4, 2 << 30)
+        cacheLimit = limit ?? (hostVisible ? min(heap / 8, 512 << 20) : min(heap / 4, 2 << 30))
+    }
+
+    /// Live, cached and created counts read together under the lock.
+    var statistics: (live: Int, cached: Int, created: Int) {
+        lock.lock(); defer { lock.unlock() }
+        return (liveBytes, cachedBytes, created)
     }
 
     /// Same buckets as the host allocator: powers of two up to 1 MiB, then steps of an eighth.
@@ -48,8 +60,8 @@ final class VulkanBufferPool: @unchecked Sendable {
     func allocate(_ bytes: Int) throws -> RawVulkanBuffer {
         let cap = VulkanBufferPool.bucket(bytes)
         lock.lock()
-        if var list = free[cap], let b = list.popLast() {
-            free[cap] = list
+        if var list = free[cap], let b = list.popLast()?.buffer {
+            free[cap] = list.isEmpty ? nil : list
             cachedBytes -= cap
             liveBytes += cap
             lock.unlock()
@@ -64,28 +76,40 @@ final class VulkanBufferPool: @unchecked Sendable {
             trim(to: 0)
             b = try create(cap)
         }
-        lock.lock(); liveBytes += cap; lock.unlock()
+        lock.lock(); liveBytes += cap; created += 1; lock.unlock()
         return b
     }
 
+    /// Keeps `b` for reuse, making room by destroying the buffers cached longest ago: a
+    /// full cache would otherwise keep an earlier workload's buffers for good and create and
+    /// destroy device memory on every op of the next one.
     func recycle(_ b: RawVulkanBuffer) {
+        var victims: [RawVulkanBuffer] = []
         lock.lock()
         liveBytes -= b.capacity
-        if cachedBytes + b.capacity <= cacheLimit {
-            free[b.capacity, default: []].append(b)
+        if b.capacity <= cacheLimit {
+            while cachedBytes + b.capacity > cacheLimit,
+                  let key = free.min(by: { $0.value[0].stamp < $1.value[0].stamp })?.key {
+                let old = free[key]!.removeFirst().buffer
+                if free[key]!.isEmpty { free[key] = nil }
+                cachedBytes -= old.capacity
+                victims.append(old)
+            }
+            clock += 1
+            free[b.capacity, default: []].append((b, clock))
             cachedBytes += b.capacity
-            lock.unlock()
         } else {
-            lock.unlock()
-            destroy(b)
+            victims.append(b)
         }
+        lock.unlock()
+        victims.forEach(destroy)
     }
 
     func trim(to limit: Int) {
         lock.lock()
         var victims: [RawVulkanBuffer] = []
         while cachedBytes > limit, let key = free.keys.max() {
-            if var list = free[key], let b = list.popLast() {
+            if var list = free[key], let b = list.popLast()?.buffer {
                 victims.append(b)
                 cachedBytes -= b.capacity
                 free[key] = list.isEmpty ? nil : list
@@ -171,6 +195,7 @@ final class VulkanBuffer: DeviceAllocation, @unchecked Sendable {
         guard let raw, count > 0 else { return }
         if let mapped = raw.mapped {
             host.copyMemory(from: mapped, byteCount: count)
+            backend.mappedDownloadBytes.add(count, ordering: .relaxed)
         } else {
             do { try backend.queue.copy(from: raw, to: host, count: count) } catch {
                 fatalError("Vulkan: reading a tensor back from \(backend.deviceName) failed: \(error)")
@@ -182,6 +207,7 @@ final class VulkanBuffer: DeviceAllocation, @unchecked Sendable {
         guard let raw, count > 0 else { return }
         if let mapped = raw.mapped {
             mapped.copyMemory(from: host, byteCount: count)
+            backend.mappedUploadBytes.add(count, ordering: .relaxed)
         } else {
             do { try backend.queue.copy(from: host, to: raw, count: count) } catch {
                 fatalError("Vulkan: copying a tensor to \(backend.deviceName) failed: \(error)")
@@ -203,7 +229,15 @@ final class VulkanQueue: @unchecked Sendable {
     private let fence: VkFence
     private let descriptorPool: VkDescriptorPool
     private var staging: RawVulkanBuffer?
+    /// Bytes moved through the staging buffer so far (guarded by `lock`).
+    private(set) var stagedUploadBytes = 0
+    private(set) var stagedDownloadBytes = 0
     static let stagingSize = 16 << 20
+
+    var transferStatistics: (upload: Int, download: Int) {
+        lock.lock(); defer { lock.unlock() }
+        return (stagedUploadBytes, stagedDownloadBytes)
+    }
     static let maxDescriptorSets: UInt32 = 64
 
     init(context: VulkanContext) throws {
@@ -354,6 +388,7 @@ final class VulkanQueue: @unchecked Sendable {
             }
             (host + done).copyMemory(from: staging.mapped!, byteCount: n)
             done += n
+            stagedDownloadBytes += n
         }
     }
 
@@ -369,6 +404,7 @@ final class VulkanQueue: @unchecked Sendable {
                 copyCommand(cb, from: staging.buffer, srcOffset: 0, to: dst.buffer, dstOffset: done, count: n)
             }
             done += n
+            stagedUploadBytes += n
         }
     }
 }

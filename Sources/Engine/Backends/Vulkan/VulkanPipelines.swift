@@ -53,6 +53,9 @@ final class VulkanPipelineCache: @unchecked Sendable {
         _ = vkCreatePipelineCache(context.device, &info, nil, &vkCache)
     }
 
+    /// Pipelines built so far.
+    var count: Int { lock.lock(); defer { lock.unlock() }; return pipelines.count }
+
     /// Compile errors met so far (shader bugs, or a driver that rejects a pipeline), by variant.
     var failures: [String: String] { lock.lock(); defer { lock.unlock() }; return failed }
 

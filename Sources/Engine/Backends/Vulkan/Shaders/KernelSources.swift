@@ -60,15 +60,18 @@ void main() {
     /// Reduction of a strided input over a set of axes: output element o (row-major over
     /// the kept dims) combines the `nRed` elements of its reduced sub-array.
     /// `ROWS`: one workgroup per output (shared-memory tree); otherwise one invocation
-    /// per output (many short reductions). `ACC_T`, `INIT`, `COMBINE(acc, v)`, `VALUE(x)`
-    /// (loaded value -> accumulator) and `FINISH(acc)` come from the builder.
+    /// per output (many short reductions). `SPLIT` (with `ROWS`): the first pass of a long
+    /// reduction, workgroup g combining elements [c·chunk, (c+1)·chunk) of output g / parts
+    /// (c = g % parts) into accumulator g; a second dispatch reduces those. `ACC_T`, `INIT`,
+    /// `COMBINE(acc, v)`, `VALUE(x)` (loaded value -> accumulator) and `FINISH(acc)` come
+    /// from the builder.
     static let reduce = #"""
 #define WG 256
 layout(local_size_x = WG) in;
 layout(std430, binding = 0) readonly buffer BufA { A_T a_data[]; };
 layout(std430, binding = 1) writeonly buffer BufO { O_T o_data[]; };
 layout(push_constant) uniform Params {
-    int nOut; int nRed; int off; int nk; int nr; int pad0; int pad1; int pad2;
+    int nOut; int nRed; int off; int nk; int nr; int chunk; int parts; int pad0;
     int kshape[6]; int kstride[6]; int rshape[6]; int rstride[6];
 } p;
 
@@ -101,12 +104,21 @@ int reducedOffset(int r) {
 #ifdef ROWS
 shared ACC_T partial[WG];
 void main() {
-    int o = int(gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x);
+    int g = int(gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x);
+#ifdef SPLIT
+    int o = g / p.parts;
+    int begin = (g - o * p.parts) * p.chunk;
+    int end = min(begin + p.chunk, p.nRed);
+#else
+    int o = g;
+    int begin = 0;
+    int end = p.nRed;
+#endif
     if (o >= p.nOut) return;
     uint t = gl_LocalInvocationID.x;
     int base = keptOffset(o);
     ACC_T acc = INIT;
-    for (int r = int(t); r < p.nRed; r += WG) {
+    for (int r = begin + int(t); r < end; r += WG) {
         acc = COMBINE(acc, VALUE(LOAD_A(a_data[base + reducedOffset(r)])));
     }
     partial[t] = acc;
@@ -115,7 +127,7 @@ void main() {
         if (t < s) partial[t] = COMBINE(partial[t], partial[t + s]);
         barrier();
     }
-    if (t == 0u) o_data[o] = STORE_O(FINISH(partial[0]));
+    if (t == 0u) o_data[g] = STORE_O(FINISH(partial[0]));
 }
 #else
 void main() {
