@@ -11,7 +11,8 @@
 # device-local ones with staging copies) to $OUT/vulkan_check_other_path.txt. Exit status: that of the main check
 # (0 passed, 1 a case failed, 2 no Vulkan device, 124 timed out), 3 when .gpu/ is missing.
 # Arguments are passed on to vulkan_check (size=small|full, perf=0, repeat=N).
-# .gl/: apt-get download libvulkan1 for amd64 (the device tool's README gives the command).
+# .gl/: apt-get download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 for
+# amd64 (the device tool's README gives the command).
 
 set -u
 cd "$(dirname "$0")/.." || exit 3
@@ -43,9 +44,10 @@ if [ "$(id -u)" != 0 ]; then
     echo "gpu_check: not root: the Vulkan loader is not unpacked (using the system's)"
 elif [ ! -e "${debs[0]}" ]; then
     echo "gpu_check: no .gl/*.deb: the Vulkan loader is not unpacked (using the system's)"
-elif ldconfig -p | grep -q 'libvulkan\.so\.1 '; then
-    echo "gpu_check: libvulkan.so.1 is already installed: .gl/ left alone"
 else
+    # Unpacked even where a loader is installed: NVIDIA's ICD (libGLX_nvidia) fails to create
+    # an instance without the glvnd libraries (libglvnd0, libglx0, ...) beside it. Measured on
+    # the H100 machine: with libvulkan alone, vk_icdGetInstanceProcAddr gave no vkCreateInstance.
     for f in "${debs[@]}"; do dpkg -x "$f" / && echo "gpu_check: unpacked $f"; done
     ldconfig
 fi
