@@ -468,7 +468,8 @@ static void qdot_i16_scalar(const int16_t *xq, const float *xscale, const float 
                 acc += (long)code * xm[xi];
             }
             total += ld_scale(scales, sbase + g, sdt) * xscale[m * groups + g] * (float)acc
-                   + ld_scale(biases, sbase + g, sdt) * xsum[m * groups + g];
+                   + (biases ? ld_scale(biases, sbase + g, sdt) : -(float)(1 << (bits - 1)) * ld_scale(scales, sbase + g, sdt))
+                     * xsum[m * groups + g];
         }
         y[m * ystride] = total;
     }
@@ -520,6 +521,8 @@ static inline void qdot4_i16_body(const int16_t *xq, const float *xscale, const 
                                   const uint32_t *wq, long words, const void *scales, const void *biases,
                                   const int sdt, float *y, long N, long n, int group, const int bits) {
     long groups = K / group;
+    const void *bsrc = biases ? biases : scales;  /* see qdot4_i16_g32_body */
+    const float bmul = biases ? 1.0f : -(float)(1 << (bits - 1));
     const uint8_t *rows[4];
     for (int r = 0; r < 4; r++) rows[r] = (const uint8_t *)(wq + (n + r) * words);
     const __m256i low4 = _mm256_set1_epi16(15), low8 = _mm256_set1_epi16(255);
@@ -548,7 +551,7 @@ static inline void qdot4_i16_body(const int16_t *xq, const float *xscale, const 
                 __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
                 long sg = (n + r) * groups + g;
                 tot[r] = _mm_fmadd_ps(_mm_cvtepi32_ps(s4), _mm_mul_ps(ld_scale4(scales, sg, sdt), xs4), tot[r]);
-                tot[r] = _mm_fmadd_ps(ld_scale4(biases, sg, sdt), xt4, tot[r]);
+                tot[r] = _mm_fmadd_ps(_mm_mul_ps(ld_scale4(bsrc, sg, sdt), _mm_set1_ps(bmul)), xt4, tot[r]);
             }
         }
         for (; g < groups; g++) {
@@ -560,7 +563,7 @@ static inline void qdot4_i16_body(const int16_t *xq, const float *xscale, const 
                 __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(acc[r]), _mm256_extracti128_si256(acc[r], 1));
                 s4 = _mm_hadd_epi32(s4, s4);
                 s4 = _mm_hadd_epi32(s4, s4);
-                tail[r] += (float)_mm_cvtsi128_si32(s4) * (ld_scale1(scales, sg, sdt) * xs[g]) + ld_scale1(biases, sg, sdt) * xt[g];
+                tail[r] += (float)_mm_cvtsi128_si32(s4) * (ld_scale1(scales, sg, sdt) * xs[g]) + bmul * ld_scale1(bsrc, sg, sdt) * xt[g];
             }
         }
         for (int r = 0; r < 4; r++) {
@@ -615,6 +618,10 @@ static inline void qdot4_i16_g32_body(const int16_t *xq, const float *xscale, co
                                       const uint32_t *wq, long words, const void *scales, const void *biases,
                                       const int sdt, float *y, long N, long n, const int bits) {
     const long groups = K / 32, gbytes = 4 * bits;  /* bytes of one group of one row */
+    /* No biases: symmetric codes, each bias -2^(bits-1) times its scale (the scales, already
+       in cache, stand in for the biases and the sum is scaled once at the end). */
+    const void *bsrc = biases ? biases : scales;
+    const float bmul = biases ? 1.0f : -(float)(1 << (bits - 1));
     for (long m = 0; m < M; m++) {
         const int16_t *xm = xq + m * K;
         const float *xs = xscale + m * groups, *xt = xsum + m * groups;
@@ -626,7 +633,7 @@ static inline void qdot4_i16_g32_body(const int16_t *xq, const float *xscale, co
             long g = 0;
             for (; g + 8 <= groups; g += 8) {
                 _mm256_store_ps(cs, _mm256_mul_ps(ld_scale8(scales, sg + g, sdt), _mm256_loadu_ps(xs + g)));
-                bacc = _mm256_fmadd_ps(ld_scale8(biases, sg + g, sdt), _mm256_loadu_ps(xt + g), bacc);
+                bacc = _mm256_fmadd_ps(ld_scale8(bsrc, sg + g, sdt), _mm256_loadu_ps(xt + g), bacc);
                 for (int i = 0; i < 8; i += 2) {
                     const uint8_t *wg = w + (g + i) * gbytes;
                     if (bits == 8 || (i & 2) == 0) _mm_prefetch((const char *)(wg + 2048), _MM_HINT_T0);
@@ -640,9 +647,9 @@ static inline void qdot4_i16_g32_body(const int16_t *xq, const float *xscale, co
             for (; g < groups; g++) {
                 const float c = ld_scale1(scales, sg + g, sdt) * xs[g];
                 acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot32_i16(w + g * gbytes, xm + g * 32, bits)), _mm256_set1_ps(c), acc0);
-                bt += ld_scale1(biases, sg + g, sdt) * xt[g];
+                bt += ld_scale1(bsrc, sg + g, sdt) * xt[g];
             }
-            y[m * N + n + r] = hsum256(_mm256_add_ps(_mm256_add_ps(acc0, acc1), bacc)) + bt;
+            y[m * N + n + r] = hsum256(_mm256_add_ps(acc0, acc1)) + bmul * (hsum256(bacc) + bt);
         }
     }
 }

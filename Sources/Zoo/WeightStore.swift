@@ -76,6 +76,10 @@ public final class WeightStore: @unchecked Sendable {
                                        biases: Self.compactScales(q.biases, shape: [outputs, q.groupsPerRow]),
                                        groupSize: q.groupSize, bits: q.bits), bias: bias)
                 l.precision = quantizedPrecision
+                // Q8_0 and Q4_0 blocks are symmetric (value = d · (code − 2^(bits−1))): the
+                // converted biases are exactly −2^(bits−1) · scales; checked, not assumed.
+                let zero = -Float(1 << (q.bits - 1))
+                l.symmetric = zip(q.scales, q.biases).allSatisfy { $0 * zero == $1 }
                 return l
             }
             // float16 and bfloat16 matrices stay as stored (mapped from the file): the matmul

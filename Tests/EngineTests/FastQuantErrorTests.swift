@@ -204,6 +204,32 @@ final class FastQuantErrorTests: XCTestCase {
         XCTAssertEqual(e.filter { !$0.isNaN }, f.filter { !$0.isNaN })
     }
 
+    /// `symmetric: true` (biases = −2^(bits−1) · scales, read from the scales alone) gives the
+    /// int16 GEMV's result with the biases read, up to float32 rounding: 4 and 8 bits, groups
+    /// of 32 (the eight-group kernel with a remainder) and 64, float16 and float32 scales.
+    func testSymmetricInt16GEMVEqualsReadingTheBiases() {
+        for bits in [4, 8] {
+            for (gs, K) in [(32, 352), (64, 256)] {
+                for sdt in [DType.float16, .float32] {
+                    let N = 21, zero = Float(1 << (bits - 1))
+                    let (wq, s0, _) = quantize(Random.normal([N, K], key: Random.key(31)), groupSize: gs, bits: bits)
+                    let s = s0.asType(sdt)
+                    let b = (s.asType(.float32) * -zero).asType(sdt)
+                    XCTAssertEqual((b.asType(.float32) + s.asType(.float32) * zero).abs().max().item(Float.self), 0)
+                    let x = Random.normal([3, K], key: Random.key(32))
+                    let withBiases = quantizedMatmul(x, wq, scales: s, biases: b, groupSize: gs, bits: bits,
+                                                     precision: .int16Activations)
+                    let symmetric = quantizedMatmul(x, wq, scales: s, biases: b, groupSize: gs, bits: bits,
+                                                    precision: .int16Activations, symmetric: true)
+                    let d = dequantize(wq, scales: s.asType(.float32), biases: b.asType(.float32), groupSize: gs, bits: bits)
+                    let bound = matmul(x.abs(), d.abs().T) * 1e-5 + 1e-5
+                    let excess = ((symmetric - withBiases).abs() - bound).max().item(Float.self)
+                    XCTAssertLessThanOrEqual(excess, 0, "bits \(bits) group \(gs) scales \(sdt)")
+                }
+            }
+        }
+    }
+
     /// The fused attention equals softmax(q kᵀ · scale + mask) v composed from core ops,
     /// including a bool mask and a key length that is not the query length.
     /// The fused SwiGLU activation gives the composition's values bit for bit: contiguous

@@ -84,7 +84,8 @@ void zoo_qmv_t(const float *x, long M, long K, const uint32_t *wq, const float *
    zoo_qmv_i16_supported): x is first rounded per group to int16 by zoo_qmv_prepare_i16
    (xq [M, K], xscale and xsum [M, K / group]; returns 0 when x holds inf or NaN, then the
    float kernel must be used), then each packed row is dotted in 16-bit integer lanes.
-   Scales and biases are float32 (sdt 0), float16 (1) or bfloat16 (2). */
+   Scales and biases are float32 (sdt 0), float16 (1) or bfloat16 (2). biases may be NULL for
+   symmetric codes: each bias is then -2^(bits-1) times its scale, and only the scales are read. */
 int zoo_qmv_i16_supported(int group, int bits);
 int zoo_qmv_prepare_i16(const float *x, long M, long K, int group, int bits, int16_t *xq, float *xscale,
                         float *xsum);

@@ -76,9 +76,14 @@ public enum QuantizedMatmulPrecision: Sendable, Hashable {
     case int16Activations
 }
 
+///
+/// `symmetric: true` promises that every bias is −2^(bits−1) times its scale (codes centred on
+/// the middle one, as GGUF's Q8_0 and Q4_0 blocks convert): the int16-activation GEMV then
+/// reads the scales alone (8-bit: 34 instead of 36 bytes per 32 weights with float16 scales).
+/// The result is the same up to float rounding; other paths read the biases as usual.
 public func quantizedMatmul(_ x: Tensor, _ wq: Tensor, scales: Tensor, biases: Tensor, transpose: Bool = true,
                             groupSize: Int = 64, bits: Int = 4,
-                            precision: QuantizedMatmulPrecision = .exact) -> Tensor {
+                            precision: QuantizedMatmulPrecision = .exact, symmetric: Bool = false) -> Tensor {
     let op = "quantized_matmul"
     guard let cols = packedColumns(op, wq, scales, biases, groupSize: groupSize, bits: bits)
     else { return .errorPlaceholder(x.dtype) }
@@ -103,7 +108,7 @@ public func quantizedMatmul(_ x: Tensor, _ wq: Tensor, scales: Tensor, biases: T
     // Scales and biases go in as stored (float32, float16 or bfloat16): the kernels read them
     // directly, so half-precision ones are not converted again on every call.
     let r = Tensor(QuantizedMatmulPrimitive(transpose: transpose, groupSize: groupSize, bits: bits,
-                                            precision: precision),
+                                            precision: precision, symmetric: symmetric),
                    [x.asType(.float32), wq, scales, biases],
                    shape: outShape, dtype: .float32)
     return r.asType(dt)

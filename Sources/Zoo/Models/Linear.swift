@@ -15,6 +15,9 @@ public struct Linear: Sendable {
     /// fast path whose error (≤ 2^-16 of each group's largest |x|) is far below the weights'
     /// own quantization error; `.exact` reproduces MLX's float arithmetic.
     public var precision: QuantizedMatmulPrecision = .int16Activations
+    /// Quantized storage whose biases are −2^(bits−1) · scales (checked when loaded from GGUF
+    /// Q8_0 / Q4_0 blocks): decoding then reads the scales alone.
+    public var symmetric = false
     public let outputs: Int
     public let inputs: Int
 
@@ -33,7 +36,7 @@ public struct Linear: Sendable {
         case let .dense(w): y = matmul(x, w.T)
         case let .affine(wq, s, b, gs, bits):
             y = quantizedMatmul(x, wq, scales: s, biases: b, transpose: true, groupSize: gs, bits: bits,
-                                precision: precision)
+                                precision: precision, symmetric: symmetric)
         }
         if let bias { y = y + bias }
         return y
@@ -98,6 +101,7 @@ extension Linear {
             var l = Linear(.affine(wq: concatenated(q, axis: 0), scales: concatenated(s, axis: 0),
                                    biases: concatenated(b, axis: 0), groupSize: gs0, bits: bits0), bias: bias)
             l.precision = first.precision
+            l.symmetric = parts.allSatisfy(\.symmetric)
             return l
         }
     }

@@ -68,12 +68,16 @@ struct QuantizedMatmulPrimitive: Primitive {
     let groupSize: Int
     let bits: Int
     var precision: QuantizedMatmulPrecision = .exact
+    /// The biases are -2^(bits-1) · scales (see `quantizedMatmul(symmetric:)`): the int16 GEMV
+    /// reads the scales alone.
+    var symmetric = false
     /// Rows of x from which the dequantize-then-GEMM path is used.
     static let gemmThreshold = 8
     var name: String { "quantized_matmul" }
     func isEquivalent(to other: any Primitive) -> Bool {
         guard let o = other as? QuantizedMatmulPrimitive else { return false }
         return o.transpose == transpose && o.groupSize == groupSize && o.bits == bits && o.precision == precision
+            && o.symmetric == symmetric
     }
 
     /// The int16-activation GEMV (see `QuantizedMatmulPrecision.int16Activations`); false when
@@ -99,7 +103,7 @@ struct QuantizedMatmulPrimitive: Primitive {
         else { return false }
         let (g, bits) = (Int32(groupSize), Int32(self.bits))
         let qp = wq.pointer.assumingMemoryBound(to: UInt32.self)
-        let sp = s.pointer, bp = b.pointer
+        let sp = s.pointer, bp: UnsafeMutableRawPointer? = symmetric ? nil : b.pointer
         let yp = out.writePointer.assumingMemoryBound(to: Float.self)
         // Whole 4-row blocks (the kernel's unit).
         CPU.parallelBlocks(N, unit: 4, work: N * K * M, threshold: 8, maxTasks: CPU.cores * 8) { lo, hi in
