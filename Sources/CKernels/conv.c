@@ -12,9 +12,6 @@
 #define CONV_MR 6
 #define CONV_NR 16
 
-typedef float v8 __attribute__((vector_size(32)));
-typedef float v8u __attribute__((vector_size(32), aligned(4)));
-
 long zoo_conv2d_packed_floats(long Co, long K) {
     return ((Co + CONV_NR - 1) / CONV_NR) * K * CONV_NR;
 }
@@ -43,36 +40,7 @@ long zoo_conv2d_band_rows(long W, long C, long KH, long sh, long dh, long pw) {
 ZOO_MULTIVERSION
 static void conv_tile(const float *const *a, const long *toff, long taps, long C, const float *wk,
                       float *const *o, long np, long nc) {
-    v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
-    v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
-    for (long t = 0; t < taps; t++) {
-        long off = toff[t];
-        const float *a0 = a[0] + off, *a1 = a[1] + off, *a2 = a[2] + off;
-        const float *a3 = a[3] + off, *a4 = a[4] + off, *a5 = a[5] + off;
-        for (long c = 0; c < C; c++) {
-            v8 b0 = *(const v8u *)wk, b1 = *(const v8u *)(wk + 8);
-            wk += CONV_NR;
-            float s;
-            s = a0[c]; c00 += s * b0; c01 += s * b1;
-            s = a1[c]; c10 += s * b0; c11 += s * b1;
-            s = a2[c]; c20 += s * b0; c21 += s * b1;
-            s = a3[c]; c30 += s * b0; c31 += s * b1;
-            s = a4[c]; c40 += s * b0; c41 += s * b1;
-            s = a5[c]; c50 += s * b0; c51 += s * b1;
-        }
-    }
-    v8 acc[CONV_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
-    for (long i = 0; i < np; i++) {
-        if (nc == CONV_NR) {
-            *(v8u *)o[i] = acc[i][0];
-            *(v8u *)(o[i] + 8) = acc[i][1];
-        } else {
-            float tmp[CONV_NR];
-            *(v8u *)tmp = acc[i][0];
-            *(v8u *)(tmp + 8) = acc[i][1];
-            memcpy(o[i], tmp, (size_t)nc * sizeof(float));
-        }
-    }
+    zoo_tile6x16(a, toff, taps, C, wk, o, np, nc, 0);
 }
 
 int zoo_conv2d_f32(const float *x, const float *packed, float *out,

@@ -530,6 +530,7 @@ static inline void qdot4_i16_body(const int16_t *xq, const float *xscale, const 
         const int16_t *xm = xq + m * K;
         const float *xs = xscale + m * groups, *xt = xsum + m * groups;
         __m128 tot[4] = {_mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps()};
+        __m128 btot[4] = {_mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps()};
         float tail[4] = {0, 0, 0, 0};
         long g = 0;
         for (; g + 4 <= groups; g += 4) {
@@ -551,7 +552,7 @@ static inline void qdot4_i16_body(const int16_t *xq, const float *xscale, const 
                 __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
                 long sg = (n + r) * groups + g;
                 tot[r] = _mm_fmadd_ps(_mm_cvtepi32_ps(s4), _mm_mul_ps(ld_scale4(scales, sg, sdt), xs4), tot[r]);
-                tot[r] = _mm_fmadd_ps(_mm_mul_ps(ld_scale4(bsrc, sg, sdt), _mm_set1_ps(bmul)), xt4, tot[r]);
+                btot[r] = _mm_fmadd_ps(ld_scale4(bsrc, sg, sdt), xt4, btot[r]);
             }
         }
         for (; g < groups; g++) {
@@ -567,6 +568,7 @@ static inline void qdot4_i16_body(const int16_t *xq, const float *xscale, const 
             }
         }
         for (int r = 0; r < 4; r++) {
+            tot[r] = _mm_fmadd_ps(btot[r], _mm_set1_ps(bmul), tot[r]);
             __m128 t = _mm_add_ps(tot[r], _mm_movehl_ps(tot[r], tot[r]));
             t = _mm_add_ss(t, _mm_movehdup_ps(t));
             y[m * N + n + r] = _mm_cvtss_f32(t) + tail[r];
@@ -851,31 +853,9 @@ static qg_dequant_fn qg_dequant(void) {
 /* tile[i][j] (+)= sum_k a[i][k] * p[k * 16 + j], i < 6, j < 16 (tile rows 16 apart). */
 ZOO_MULTIVERSION
 static void qg_tile16(const float *const *a, const float *p, long K, float *tile, int accumulate) {
-    qg_v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
-    qg_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
-    if (accumulate) {
-        c00 = *(qg_v8u *)(tile + 0), c01 = *(qg_v8u *)(tile + 8), c10 = *(qg_v8u *)(tile + 16);
-        c11 = *(qg_v8u *)(tile + 24), c20 = *(qg_v8u *)(tile + 32), c21 = *(qg_v8u *)(tile + 40);
-        c30 = *(qg_v8u *)(tile + 48), c31 = *(qg_v8u *)(tile + 56), c40 = *(qg_v8u *)(tile + 64);
-        c41 = *(qg_v8u *)(tile + 72), c50 = *(qg_v8u *)(tile + 80), c51 = *(qg_v8u *)(tile + 88);
-    }
-    const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
-    for (long k = 0; k < K; k++) {
-        qg_v8 b0 = *(const qg_v8u *)p, b1 = *(const qg_v8u *)(p + 8);
-        p += QG_NR;
-        float s;
-        s = a0[k]; c00 += s * b0; c01 += s * b1;
-        s = a1[k]; c10 += s * b0; c11 += s * b1;
-        s = a2[k]; c20 += s * b0; c21 += s * b1;
-        s = a3[k]; c30 += s * b0; c31 += s * b1;
-        s = a4[k]; c40 += s * b0; c41 += s * b1;
-        s = a5[k]; c50 += s * b0; c51 += s * b1;
-    }
-    qg_v8 acc[QG_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
-    for (int i = 0; i < QG_MR; i++) {
-        *(qg_v8u *)(tile + i * QG_NR) = acc[i][0];
-        *(qg_v8u *)(tile + i * QG_NR + 8) = acc[i][1];
-    }
+    static const long origin = 0;
+    float *const o[QG_MR] = {tile, tile + QG_NR, tile + 2 * QG_NR, tile + 3 * QG_NR, tile + 4 * QG_NR, tile + 5 * QG_NR};
+    zoo_tile6x16(a, &origin, 1, K, p, o, QG_MR, QG_NR, accumulate);
 }
 
 /* The same with a panel 8 wide (p[k * 8 + j]): the last rows of x when at most 8 remain. */
