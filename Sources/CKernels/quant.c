@@ -900,12 +900,14 @@ void zoo_qgemm_pack_x(const float *x, long M, long K, float *packed, long p0, lo
     }
 }
 
-void zoo_qgemm_t(const float *packed, long M, long K, const uint32_t *wq, const void *scales,
-                 const void *biases, int sdt, float *y, long N, long n0, long n1, int group, int bits,
-                 float *scratch) {
-    long words = K * bits / 32, groups = K / group;
-    long esz = sdt == 0 ? 4 : 2;
-    qg_dequant_fn dequant = qg_dequant();
+/* Loads rows [n, n + ni) of the weight matrix as float32 into dst (row i at dst + i * K). */
+typedef void (*qg_strip_fn)(const void *ctx, long n, long ni, long K, float *dst);
+
+/* y[:, n0..n1) = x W^T with x packed by zoo_qgemm_pack_x: W is loaded as float32 strips of 6
+   rows (one register tile's worth) by `strip`, each multiplied by x panels of up to
+   QG_XBLOCK_FLOATS while it is in L1. */
+static void qg_gemm_t(const float *packed, long M, long K, float *y, long N, long n0, long n1,
+                      float *scratch, qg_strip_fn strip, const void *ctx) {
     long panels = (M + QG_NR - 1) / QG_NR;
     long block = QG_XBLOCK_FLOATS / (QG_NR * K);
     if (block < 1) block = 1;
@@ -914,8 +916,7 @@ void zoo_qgemm_t(const float *packed, long M, long K, const uint32_t *wq, const 
         long pe = pb + block < panels ? pb + block : panels;
         for (long n = n0; n < n1; n += QG_MR) {
             long ni = n1 - n < QG_MR ? n1 - n : QG_MR;
-            dequant(wq + n * words, words, ni, 0, K, (const char *)scales + n * groups * esz,
-                    (const char *)biases + n * groups * esz, groups, sdt, group, bits, scratch, K);
+            strip(ctx, n, ni, K, scratch);
             const float *a[QG_MR];
             for (long i = 0; i < QG_MR; i++) a[i] = scratch + (i < ni ? i : ni - 1) * K;
             for (long p = pb; p < pe; p++) {
@@ -929,6 +930,67 @@ void zoo_qgemm_t(const float *packed, long M, long K, const uint32_t *wq, const 
             }
         }
     }
+}
+
+struct qg_quant_ctx {
+    const uint32_t *wq;
+    const void *scales, *biases;
+    long words, groups, esz;
+    int sdt, group, bits;
+    qg_dequant_fn dequant;
+};
+
+static void qg_strip_quant(const void *ctx, long n, long ni, long K, float *dst) {
+    const struct qg_quant_ctx *c = ctx;
+    c->dequant(c->wq + n * c->words, c->words, ni, 0, K, (const char *)c->scales + n * c->groups * c->esz,
+               (const char *)c->biases + n * c->groups * c->esz, c->groups, c->sdt, c->group, c->bits, dst, K);
+}
+
+void zoo_qgemm_t(const float *packed, long M, long K, const uint32_t *wq, const void *scales,
+                 const void *biases, int sdt, float *y, long N, long n0, long n1, int group, int bits,
+                 float *scratch) {
+    struct qg_quant_ctx c = {wq, scales, biases, K * bits / 32, K / group, sdt == 0 ? 4 : 2, sdt, group, bits,
+                             qg_dequant()};
+    qg_gemm_t(packed, M, K, y, N, n0, n1, scratch, qg_strip_quant, &c);
+}
+
+/* Half-precision weights: rows widened to float32 (exactly) a strip at a time. */
+struct qg_half_ctx { const uint16_t *w; long ldw; int bf16; };
+
+static void qg_widen_ref(const uint16_t *src, long K, int bf16, float *dst) {
+    for (long k = 0; k < K; k++) dst[k] = bf16 ? b2f(src[k]) : h2f(src[k]);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,f16c")))
+static void qg_widen_avx2(const uint16_t *src, long K, int bf16, float *dst) {
+    long k = 0;
+    if (bf16)
+        for (; k + 8 <= K; k += 8) {
+            __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(src + k)));
+            _mm256_storeu_ps(dst + k, _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)));
+        }
+    else
+        for (; k + 8 <= K; k += 8) _mm256_storeu_ps(dst + k, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(src + k))));
+    qg_widen_ref(src + k, K - k, bf16, dst + k);
+}
+#endif
+
+static void qg_strip_half(const void *ctx, long n, long ni, long K, float *dst) {
+    const struct qg_half_ctx *c = ctx;
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c")) {
+        for (long i = 0; i < ni; i++) qg_widen_avx2(c->w + (n + i) * c->ldw, K, c->bf16, dst + i * K);
+        return;
+    }
+#endif
+    for (long i = 0; i < ni; i++) qg_widen_ref(c->w + (n + i) * c->ldw, K, c->bf16, dst + i * K);
+}
+
+void zoo_hgemm_t(const float *packed, long M, long K, const uint16_t *w, long ldw, int bf16,
+                 float *y, long N, long n0, long n1, float *scratch) {
+    struct qg_half_ctx c = {w, ldw, bf16};
+    qg_gemm_t(packed, M, K, y, N, n0, n1, scratch, qg_strip_half, &c);
 }
 
 void zoo_qgemm_n(const float *x, long M, long K, const uint32_t *wq, const void *scales,

@@ -31,7 +31,8 @@ final class MixedMatmulTests: XCTestCase {
 
     func testHalfWeightProductsEqualTheWidenedProduct() {
         for half in [DType.float16, .bfloat16, .float32] {
-            for (m, k, n) in [(1, 576, 1536), (1, 64, 7), (2, 96, 40), (3, 33, 13), (7, 200, 64), (8, 64, 48), (40, 100, 30), (1, 5, 1)] {
+            for (m, k, n) in [(1, 576, 1536), (1, 64, 7), (2, 96, 40), (3, 33, 13), (7, 200, 64), (8, 64, 48), (40, 100, 30), (1, 5, 1),
+                              (16, 64, 48), (17, 70, 29), (24, 8, 6), (130, 300, 50), (9, 1, 7)] {
                 let x = Random.normal([1, m, k], key: Random.key(UInt64(m * 31 + k)))
                 let w = (Random.normal([n, k], key: Random.key(UInt64(n + 5))) * 2).asType(half)
                 check(x, w.T, "\(half) x[1,\(m),\(k)] @ w[\(n),\(k)].T")
@@ -43,9 +44,14 @@ final class MixedMatmulTests: XCTestCase {
             check(a, c.swappedAxes(-1, -2), "\(half) batched transposed")
             let d = Random.normal([4, 5], key: Random.key(4)).asType(half)
             check(d, a[0], "\(half) on the left")
-            // A strided (sliced) half operand: not dense, gathered.
+            // A strided (sliced) half operand: rows read in place (few or many rows of x).
             let e = Random.normal([30, 24], key: Random.key(5)).asType(half)[.stride(0, 30, by: 2)]
             check(a[0], e.T, "\(half) strided rows")
+            check(Random.normal([20, 24], key: Random.key(7)), e.T, "\(half) strided rows, 20 rows of x")
+            // One weight for every batch element (a Linear layer on [B, T, D]): the batch
+            // rows are multiplied together.
+            let w = Random.normal([9, 24], key: Random.key(8)).asType(half)
+            check(a, w.T, "\(half) batched x, one transposed weight")
         }
         // Half with half stays half (MLX's promotion), computed as before.
         let h = Random.normal([4, 8], key: Random.key(6)).asType(.float16)

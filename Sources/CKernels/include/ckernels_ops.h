@@ -121,6 +121,11 @@ void zoo_qgemm_t(const float *packed, long M, long K, const uint32_t *wq, const 
 void zoo_qgemm_n(const float *x, long M, long K, const uint32_t *wq, const void *scales,
                  const void *biases, int sdt, float *y, long N, long n0, long n1, int group, int bits,
                  float *scratch);
+/* The same GEMM with a float16 (bf16 0) or bfloat16 (bf16 1) matrix W [N, K] (rows ldw
+   apart) used transposed: x packed by zoo_qgemm_pack_x, rows of W widened to float32 a strip
+   at a time (exactly), zoo_qgemm_scratch_floats(K) floats of scratch per concurrent call. */
+void zoo_hgemm_t(const float *packed, long M, long K, const uint16_t *w, long ldw, int bf16,
+                 float *y, long N, long n0, long n1, float *scratch);
 
 /* Direct 2-D convolution, channels-last float32, groups 1: x [N, H, W, C], weights packed by
    zoo_conv2d_pack_weights from [Co, KH, KW, C] (K = KH * KW * C) into blocks of 16 output

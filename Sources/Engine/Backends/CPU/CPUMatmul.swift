@@ -17,6 +17,7 @@ struct MatmulPrimitive: Primitive {
         let batchShape = Array(spec.shape.dropLast(2))
         let batch = batchShape.reduce(1, *)
         if let y = rowWeightGEMV(a, b, spec: spec, M: M, K: K, N: N, batch: batch) { return [y] }
+        if let y = halfWeightGEMM(a, b, spec: spec, M: M, K: K, N: N, batch: batch) { return [y] }
         if a.dtype != compute { a = convertKeepingLayout(a, to: compute) }
         if b.dtype != compute { b = convertKeepingLayout(b, to: compute) }
         let out = ArrayData(allocating: spec.shape, dtype: compute)
@@ -84,6 +85,44 @@ struct MatmulPrimitive: Primitive {
             } else {
                 zoo_gemv_half_t(xp, M, K, ldx, b.pointer.assumingMemoryBound(to: UInt16.self), ldw, yp, N, lo, hi, bf16)
             }
+        }
+        withExtendedLifetime((x, b)) {}
+        return out
+    }
+
+    /// float32 rows times a float16 or bfloat16 matrix stored [N, K] row by row and used
+    /// transposed (a half-precision model's `Linear` weight), for many rows of x (prefill): the
+    /// quantized GEMM's loop with strips of 6 weight rows widened to float32 in L1, instead of a
+    /// float32 copy of the whole matrix per call. A weight broadcast over batch dims (strides 0)
+    /// multiplies all batch rows at once. nil when the operands do not have that form.
+    private func halfWeightGEMM(_ a: ArrayData, _ b: ArrayData, spec: OutputSpec, M: Int, K: Int, N: Int,
+                                batch: Int) -> ArrayData? {
+        guard spec.dtype == .float32, a.dtype == .float32, b.dtype == .float16 || b.dtype == .bfloat16,
+              M * batch >= QuantizedMatmulPrimitive.gemmThreshold, K > 0, N > 0 else { return nil }
+        let nd = b.ndim
+        guard b.strides.dropLast(2).allSatisfy({ $0 == 0 }) else { return nil }
+        let rs = b.strides[nd - 2], cs = b.strides[nd - 1]
+        guard rs == 1 || K == 1, cs >= K || N == 1 else { return nil }
+        let ldw = N == 1 ? K : cs
+        let rows = M * batch
+        let x = contiguousData(a)
+        let out = ArrayData(allocating: spec.shape, dtype: .float32)
+        let xp = UncheckedBox(x.pointer.assumingMemoryBound(to: Float.self))
+        let wp = UncheckedBox(b.pointer.assumingMemoryBound(to: UInt16.self))
+        let yp = UncheckedBox(out.writePointer.assumingMemoryBound(to: Float.self))
+        let bf16: Int32 = b.dtype == .bfloat16 ? 1 : 0
+        let panels = (rows + 15) / 16
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: zoo_qgemm_packed_floats(rows, K))
+        defer { packed.deallocate() }
+        let pp = UncheckedBox(packed)
+        CPU.parallelFor(panels, work: rows * K) { r in
+            zoo_qgemm_pack_x(xp.value, rows, K, pp.value, r.lowerBound, r.upperBound)
+        }
+        let scratchFloats = zoo_qgemm_scratch_floats(K)
+        CPU.parallelBlocks(N, unit: 6, work: rows * N * K, threshold: 8, maxTasks: CPU.cores * 4) { lo, hi in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchFloats)
+            defer { scratch.deallocate() }
+            zoo_hgemm_t(pp.value, rows, K, wp.value, ldw, bf16, yp.value, N, lo, hi, scratch)
         }
         withExtendedLifetime((x, b)) {}
         return out
