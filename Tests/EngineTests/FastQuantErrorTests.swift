@@ -254,6 +254,18 @@ final class FastQuantErrorTests: XCTestCase {
         let w = Random.normal([40], key: Random.key(12))
         XCTAssertEqual(Fast.rmsNorm(parts[1], weight: w, eps: 1e-5).toArray(Float.self),
                        Fast.rmsNorm(parts[1] + 0, weight: w, eps: 1e-5).toArray(Float.self))
+        // Packed: one tensor holding gate then up on its last axis, also as a column slice of
+        // a wider output (strided rows) and in float16 (the composition of its halves).
+        let packed = Fast.swiGLU(stacked[0..., 0..., ..<80])
+        XCTAssertEqual(packed.shape, [2, 7, 40])
+        XCTAssertEqual(packed.toArray(Float.self), composed(parts[0], parts[1]).toArray(Float.self))
+        let whole = Random.normal([3, 1, 64], key: Random.key(13)) * 3
+        let halves = split(whole, indices: [32], axis: -1)
+        XCTAssertEqual(Fast.swiGLU(whole).toArray(Float.self), composed(halves[0], halves[1]).toArray(Float.self))
+        XCTAssertEqual(Fast.swiGLU(whole.asType(.float16)).dtype, .float16)
+        XCTAssertEqual(Fast.swiGLU(whole.asType(.float16)).toArray(Float.self),
+                       composed(halves[0].asType(.float16), halves[1].asType(.float16)).toArray(Float.self))
+        expectError("swiglu", mentions: ["(2,7,3)"]) { _ = Fast.swiGLU(stacked[0..., 0..., ..<3]) }
         expectError("swiglu", mentions: ["(3,5,40)", "(2,7,40)"]) { _ = Fast.swiGLU(g, parts[0]) }
         expectError("swiglu", mentions: ["int32"]) { _ = Fast.swiGLU(zeros([2], dtype: .int32), zeros([2], dtype: .int32)) }
     }

@@ -52,11 +52,12 @@ public struct ArrayData: @unchecked Sendable {
 }
 
 public func rowMajorStrides(_ shape: [Int]) -> [Int] {
-    var s = [Int](repeating: 1, count: shape.count)
-    var acc = 1
-    for i in stride(from: shape.count - 1, through: 0, by: -1) {
-        s[i] = acc
-        acc *= max(shape[i], 1)
+    Array(unsafeUninitializedCapacity: shape.count) { s, count in
+        var acc = 1
+        for i in stride(from: shape.count - 1, through: 0, by: -1) {
+            s[i] = acc
+            acc *= max(shape[i], 1)
+        }
+        count = shape.count
     }
-    return s
 }

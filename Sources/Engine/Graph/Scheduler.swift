@@ -120,12 +120,12 @@ enum Scheduler {
             lock.lock()
             var wake = false
             if node.siblings.isEmpty {
-                wake = awaited[ObjectIdentifier(node)] != nil
+                wake = !awaited.isEmpty && awaited[ObjectIdentifier(node)] != nil
                 finish(node, results[0])
             } else {
                 for s in node.siblings {
                     if let n = s.node, n.data == nil {
-                        wake = wake || awaited[ObjectIdentifier(n)] != nil
+                        wake = wake || (!awaited.isEmpty && awaited[ObjectIdentifier(n)] != nil)
                         finish(n, results[n.outputIndex])
                     }
                 }

@@ -49,6 +49,22 @@ public enum Fast {
         return Tensor(SwiGLUPrimitive(), [gate, up], shape: gate.shape, dtype: .float32)
     }
 
+    /// `swiGLU(gate, up)` where `gateUp`'s last axis holds gate then up (a stacked gate/up
+    /// projection's output): [..., 2n] → [..., n], read in place (one graph node instead of
+    /// two slices and the product).
+    public static func swiGLU(_ gateUp: Tensor) -> Tensor {
+        let op = "swiglu"
+        guard check(gateUp.ndim >= 1 && gateUp.dim(-1) % 2 == 0, op,
+                    "gateUp must have an even last dimension (gate then up), got shape \(fmt(gateUp.shape))"),
+              let dt = floatType(op, [gateUp]) else { return .errorPlaceholder(gateUp.dtype) }
+        let n = gateUp.dim(-1) / 2
+        guard dt == .float32 else {
+            let halves = split(gateUp, indices: [n], axis: -1)
+            return swiGLU(halves[0], halves[1])
+        }
+        return Tensor(SwiGLUPrimitive(packed: true), [gateUp], shape: Array(gateUp.shape.dropLast()) + [n], dtype: .float32)
+    }
+
     /// (x - mean) / sqrt(var + eps) * weight + bias over the last axis.
     public static func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float) -> Tensor {
         let op = "layer_norm"

@@ -109,6 +109,7 @@ func normalizeAxes(_ axes: [Int], _ ndim: Int, _ op: String) -> [Int]? {
 
 /// NumPy broadcasting of two shapes, or nil (after reporting) when incompatible.
 func broadcastShapes(_ a: [Int], _ b: [Int], _ op: String) -> [Int]? {
+    if a == b { return a }
     let n = max(a.count, b.count)
     var out = [Int](repeating: 1, count: n)
     for i in 0..<n {

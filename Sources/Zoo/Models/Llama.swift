@@ -243,17 +243,27 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
         var x = embedding.rows(tokens)
         for (i, l) in layers.enumerated() {
             let h = Fast.rmsNorm(x, weight: l.attentionNorm, eps: c.rmsNormEps)
-            let (qh, kh, vh): (Tensor, Tensor, Tensor)
-            if let qkv = l.qkv {
-                let parts = Linear.split(qkv(h), sizes: [c.headCount * hd, c.kvHeadCount * hd, c.kvHeadCount * hd])
-                (qh, kh, vh) = (parts[0], parts[1], parts[2])
+            // q, k, v as [B, heads, L, hd].
+            var q: Tensor, k: Tensor, v: Tensor
+            if let qkv = l.qkv, L == 1 {
+                // One position: the stacked output reshaped to heads once, then split by head
+                // (views; a decode step builds hundreds of nodes, and each costs its scheduling).
+                let heads = qkv(h).reshaped([B, c.headCount + 2 * c.kvHeadCount, 1, hd])
+                let parts = split(heads, indices: [c.headCount, c.headCount + c.kvHeadCount], axis: 1)
+                (q, k, v) = (parts[0], parts[1], parts[2])
             } else {
-                (qh, kh, vh) = (l.q!(h), l.k!(h), l.v!(h))
+                let (qh, kh, vh): (Tensor, Tensor, Tensor)
+                if let qkv = l.qkv {
+                    let parts = Linear.split(qkv(h), sizes: [c.headCount * hd, c.kvHeadCount * hd, c.kvHeadCount * hd])
+                    (qh, kh, vh) = (parts[0], parts[1], parts[2])
+                } else {
+                    (qh, kh, vh) = (l.q!(h), l.k!(h), l.v!(h))
+                }
+                // With one position the transpose only moves a size-1 axis.
+                q = L == 1 ? qh.reshaped([B, c.headCount, 1, hd]) : qh.reshaped([B, L, c.headCount, hd]).transposed([0, 2, 1, 3])
+                k = L == 1 ? kh.reshaped([B, c.kvHeadCount, 1, hd]) : kh.reshaped([B, L, c.kvHeadCount, hd]).transposed([0, 2, 1, 3])
+                v = L == 1 ? vh.reshaped([B, c.kvHeadCount, 1, hd]) : vh.reshaped([B, L, c.kvHeadCount, hd]).transposed([0, 2, 1, 3])
             }
-            // [B, heads, L, hd]; with one position the transpose only moves a size-1 axis.
-            var q = L == 1 ? qh.reshaped([B, c.headCount, 1, hd]) : qh.reshaped([B, L, c.headCount, hd]).transposed([0, 2, 1, 3])
-            var k = L == 1 ? kh.reshaped([B, c.kvHeadCount, 1, hd]) : kh.reshaped([B, L, c.kvHeadCount, hd]).transposed([0, 2, 1, 3])
-            let v = L == 1 ? vh.reshaped([B, c.kvHeadCount, 1, hd]) : vh.reshaped([B, L, c.kvHeadCount, hd]).transposed([0, 2, 1, 3])
             let offset = cache[i].offset
             q = Fast.rope(q, dimensions: hd, traditional: traditionalRope, base: ropeFrequencies == nil ? c.ropeTheta : nil,
                           scale: ropeScale, offset: offset, freqs: ropeFrequencies)
@@ -264,14 +274,9 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
                                                    mask: L > 1 ? .causal : .none)
             x = x + l.o((L == 1 ? a : a.transposed([0, 2, 1, 3])).reshaped([B, L, c.headCount * hd]))
             let m = Fast.rmsNorm(x, weight: l.mlpNorm, eps: c.rmsNormEps)
-            let (g, u): (Tensor, Tensor)
-            if let gateUp = l.gateUp {
-                let parts = Linear.split(gateUp(m), sizes: [c.intermediateSize, c.intermediateSize])
-                (g, u) = (parts[0], parts[1])
-            } else {
-                (g, u) = (l.gate!(m), l.up!(m))
-            }
-            x = x + l.down(Fast.swiGLU(g, u))
+            // The stacked gate/up output is read in place by the activation.
+            let act = l.gateUp.map { Fast.swiGLU($0(m)) } ?? Fast.swiGLU(l.gate!(m), l.up!(m))
+            x = x + l.down(act)
         }
         if lastOnly && L > 1 { x = x[0..., (L - 1)..., 0...] }
         return output(Fast.rmsNorm(x, weight: norm, eps: c.rmsNormEps))

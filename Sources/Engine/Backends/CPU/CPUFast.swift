@@ -42,19 +42,28 @@ func uniformRowStride(_ a: ArrayData) -> Int? {
     return rowStride ?? n
 }
 
-/// silu(gate) * up in one pass (`Fast.swiGLU`), float32.
+/// silu(gate) * up in one pass (`Fast.swiGLU`), float32. `packed`: one input whose last axis
+/// holds gate then up.
 struct SwiGLUPrimitive: Primitive {
+    var packed = false
     var name: String { "swiglu" }
-    func isEquivalent(to other: any Primitive) -> Bool { other is SwiGLUPrimitive }
+    func isEquivalent(to other: any Primitive) -> Bool { (other as? SwiGLUPrimitive)?.packed == packed }
     func evalCPU(_ inputs: [ArrayData], outputs: [OutputSpec]) throws -> [ArrayData] {
         let spec = outputs[0]
         let out = ArrayData(allocating: spec.shape, dtype: .float32)
         let n = spec.shape.last ?? 1
         let rows = n == 0 ? 0 : out.count / n
         if rows == 0 { return [out] }
-        let (g, gs) = rowsView(inputs[0]), (u, us) = rowsView(inputs[1])
+        let g: ArrayData, gs: Int, u: ArrayData, us: Int
+        if packed {
+            (g, gs) = rowsView(inputs[0])
+            (u, us) = (g, gs)
+        } else {
+            (g, gs) = rowsView(inputs[0])
+            (u, us) = rowsView(inputs[1])
+        }
         let gp = UncheckedBox(g.pointer.assumingMemoryBound(to: Float.self))
-        let up = UncheckedBox(u.pointer.assumingMemoryBound(to: Float.self))
+        let up = UncheckedBox(u.pointer.assumingMemoryBound(to: Float.self) + (packed ? n : 0))
         let op = UncheckedBox(out.writePointer.assumingMemoryBound(to: Float.self))
         CPU.parallelFor(rows, work: rows * n * 8) { r in
             zoo_swiglu_f32(gp.value, gs, up.value, us, op.value, r.lowerBound, r.upperBound, n)
