@@ -95,21 +95,31 @@ enum Scheduler {
     /// MB for a long prompt, each one freshly faulted in.)
     private static func run(_ tape: inout [Node]) {
         tape.reverse()
+        let profile = Profile.enabled
+        // Reused from node to node (kept capacity): a decode step runs hundreds of nodes, and
+        // fresh arrays cost an allocation and a free each.
+        var inputData: [ArrayData] = []
+        var single: [OutputSpec] = []
         while let node = tape.popLast() {
             // An input computed by another evaluation may not be ready yet.
             lock.lock()
-            var inputData: [ArrayData] = []
-            inputData.reserveCapacity(node.inputs.count)
+            inputData.removeAll(keepingCapacity: true)
             for i in node.inputs {
                 waitLocked(i)
                 inputData.append(i.data!)
             }
             let primitive = node.primitive!
             lock.unlock()
-            let specs = node.siblings.isEmpty ? [OutputSpec(node.shape, node.dtype)]
-                : (primitive as! MultiOutput).outputSpecs
+            let specs: [OutputSpec]
+            if node.siblings.isEmpty {
+                single.removeAll(keepingCapacity: true)
+                single.append(OutputSpec(node.shape, node.dtype))
+                specs = single
+            } else {
+                specs = (primitive as! MultiOutput).outputSpecs
+            }
             let results: [ArrayData]
-            if Profile.enabled {
+            if profile {
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 results = execute(primitive, inputs: inputData, specs: specs, stream: node.stream)
                 let key = Profile.byShape ? primitive.name + " " + fmt(specs[0].shape) : primitive.name

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Raw host memory owned by one buffer. Blocks are recycled through a
 /// size-bucketed cache so repeated evaluation does not pay for page faults.
@@ -24,10 +25,14 @@ public protocol DeviceAllocation: AnyObject, Sendable {
 public final class Buffer: @unchecked Sendable {
     let block: Block
     public let byteCount: Int
-    private let lock = NSLock()
-    private var hostValid = true
-    private var deviceCopy: DeviceAllocation?
-    private var deviceValid = false
+    /// Where the valid copies are. An inline lock: every evaluated node makes a buffer, and a
+    /// lock object per buffer cost two allocations and their frees per node.
+    private struct Residency {
+        var hostValid = true
+        var deviceCopy: DeviceAllocation?
+        var deviceValid = false
+    }
+    private let residency = Mutex(Residency())
     /// Keeps borrowed memory (a memory-mapped file) alive; nil for allocator-owned blocks.
     private let owner: AnyObject?
 
@@ -49,70 +54,79 @@ public final class Buffer: @unchecked Sendable {
 
     /// Host pointer with valid contents (downloads from the device first if needed).
     public var host: UnsafeMutableRawPointer {
-        lock.lock(); defer { lock.unlock() }
-        if !hostValid, let d = deviceCopy {
-            d.download(to: block.pointer, count: byteCount)
-            hostValid = true
+        residency.withLock { r in
+            if !r.hostValid, let d = r.deviceCopy {
+                d.download(to: block.pointer, count: byteCount)
+                r.hostValid = true
+            }
         }
         return block.pointer
     }
 
     /// Host pointer for writing the whole buffer; marks the device copy stale.
     public var hostForWriting: UnsafeMutableRawPointer {
-        lock.lock(); defer { lock.unlock() }
-        hostValid = true
-        deviceValid = false
+        residency.withLock { r in
+            r.hostValid = true
+            r.deviceValid = false
+        }
         return block.pointer
     }
 
     /// The device copy made valid (created and uploaded on first use).
     public func deviceAllocation<D: DeviceAllocation>(create: () -> D) -> D {
-        lock.lock(); defer { lock.unlock() }
-        let d: D
-        if let existing = deviceCopy as? D { d = existing } else { d = create(); deviceCopy = d; deviceValid = false }
-        if !deviceValid {
-            if hostValid { d.upload(from: block.pointer, count: byteCount) }
-            deviceValid = true
+        residency.withLock { r in
+            let d: D
+            if let existing = r.deviceCopy as? D { d = existing } else { d = create(); r.deviceCopy = d; r.deviceValid = false }
+            if !r.deviceValid {
+                if r.hostValid { d.upload(from: block.pointer, count: byteCount) }
+                r.deviceValid = true
+            }
+            return d
         }
-        return d
     }
 
     /// Like `deviceAllocation(create:)` for a backend whose allocation can fail (device memory
     /// ran out): nil then, and nothing is remembered, so a later call tries again instead of
     /// leaving the buffer host-only for good.
     public func deviceAllocationIfPossible<D: DeviceAllocation>(create: () -> D?) -> D? {
-        lock.lock(); defer { lock.unlock() }
-        let d: D
-        if let existing = deviceCopy as? D {
-            d = existing
-        } else {
-            guard let made = create() else { return nil }
-            d = made; deviceCopy = d; deviceValid = false
+        residency.withLock { r -> D? in
+            let d: D
+            if let existing = r.deviceCopy as? D {
+                d = existing
+            } else {
+                guard let made = create() else { return nil }
+                d = made; r.deviceCopy = d; r.deviceValid = false
+            }
+            if !r.deviceValid {
+                if r.hostValid { d.upload(from: block.pointer, count: byteCount) }
+                r.deviceValid = true
+            }
+            return d
         }
-        if !deviceValid {
-            if hostValid { d.upload(from: block.pointer, count: byteCount) }
-            deviceValid = true
-        }
-        return d
     }
 
     /// The device copy to be fully overwritten by a kernel; host copy becomes stale.
     public func deviceAllocationForWriting<D: DeviceAllocation>(create: () -> D) -> D {
-        lock.lock(); defer { lock.unlock() }
-        let d: D
-        if let existing = deviceCopy as? D { d = existing } else { d = create(); deviceCopy = d }
-        deviceValid = true
-        hostValid = false
-        return d
+        residency.withLock { r in
+            let d: D
+            if let existing = r.deviceCopy as? D { d = existing } else { d = create(); r.deviceCopy = d }
+            r.deviceValid = true
+            r.hostValid = false
+            return d
+        }
     }
 
-    public var isOnDevice: Bool { lock.lock(); defer { lock.unlock() }; return deviceValid && !hostValid }
+    public var isOnDevice: Bool { residency.withLock { $0.deviceValid && !$0.hostValid } }
 }
 
 final class Allocator: @unchecked Sendable {
     static let shared = Allocator()
     private let lock = NSLock()
+    /// Cached blocks by capacity: the power-of-two buckets up to 1 MiB in an array indexed by
+    /// log2 (every evaluated node takes one and gives one back: no hashing), larger ones by size.
+    private var small: [[Block]] = Array(repeating: [], count: Allocator.smallBuckets)
     private var free: [Int: [Block]] = [:]
+    private static let smallBuckets = 21
     var active = 0
     var peak = 0
     var cached = 0
@@ -135,7 +149,7 @@ final class Allocator: @unchecked Sendable {
         active += bytes
         if active > peak { peak = active }
         // Pop in place (copying the list out of the dictionary would copy it whole).
-        if let b = free[cap]?.popLast() {
+        if let b = cap <= 1 << 20 ? small[cap.trailingZeroBitCount].popLast() : free[cap]?.popLast() {
             cached -= cap
             lock.unlock()
             return b
@@ -172,7 +186,8 @@ final class Allocator: @unchecked Sendable {
         lock.lock()
         active -= byteCount
         if cached + block.capacity <= cacheLimit {
-            free[block.capacity, default: []].append(block)
+            if block.capacity <= 1 << 20 { small[block.capacity.trailingZeroBitCount].append(block) }
+            else { free[block.capacity, default: []].append(block) }
             cached += block.capacity
             lock.unlock()
         } else {
@@ -183,8 +198,9 @@ final class Allocator: @unchecked Sendable {
 
     func clearCache() {
         lock.lock()
-        let all = free.values.flatMap { $0 }
+        let all = free.values.flatMap { $0 } + small.flatMap { $0 }
         free.removeAll()
+        small = Array(repeating: [], count: Allocator.smallBuckets)
         cached = 0
         lock.unlock()
         for b in all { Foundation.free(b.pointer) }
@@ -196,6 +212,9 @@ final class Allocator: @unchecked Sendable {
         while cached > limit, let key = free.keys.max() {
             if let b = free[key]?.popLast() { toFree.append(b); cached -= b.capacity }
             if free[key]?.isEmpty == true { free[key] = nil }
+        }
+        for i in small.indices.reversed() where cached > limit {
+            while cached > limit, let b = small[i].popLast() { toFree.append(b); cached -= b.capacity }
         }
         lock.unlock()
         for b in toFree { Foundation.free(b.pointer) }

@@ -75,6 +75,15 @@ struct BinaryPrimitive: Primitive {
         let a = inputs[0], b = inputs[1]
         let out = ArrayData(allocating: outputs[0].shape, dtype: outputs[0].dtype)
         if out.count == 0 { return [out] }
+        // Small dense float32 operands (a residual add while decoding): one call, without the
+        // layout analysis, which costs more than the arithmetic at these sizes.
+        if a.dtype == .float32, b.dtype == .float32, out.count < CPU.parallelThreshold, let code = cCode,
+           let sa = Self.denseStride(a, out.count), let sb = Self.denseStride(b, out.count) {
+            zoo_binary_f32(code, a.pointer.assumingMemoryBound(to: Float.self), sa,
+                           b.pointer.assumingMemoryBound(to: Float.self), sb,
+                           out.writePointer.assumingMemoryBound(to: Float.self), out.count)
+            return [out]
+        }
         let layout = StridedLayout(shape: out.shape, strides: [a.strides, b.strides])
         let pa = a.pointer, pb = b.pointer, po = out.writePointer
         let sa = layout.innerStride(0), sb = layout.innerStride(1)
@@ -88,6 +97,13 @@ struct BinaryPrimitive: Primitive {
         }
         a.dtype.dispatch(BinaryVisitor(op: op, layout: layout, pa: pa, pb: pb, po: po))
         return [out]
+    }
+
+    /// 1 when `x` holds `count` elements row-contiguously, 0 when it is one value; nil otherwise.
+    private static func denseStride(_ x: ArrayData, _ count: Int) -> Int? {
+        let n = x.count
+        if n == count && x.isRowContiguous { return 1 }
+        return n == 1 ? 0 : nil
     }
 
     private var cCode: Int32? {
