@@ -55,6 +55,17 @@ static struct {
     pthread_mutex_t busy;
 } pool = {.busy = PTHREAD_MUTEX_INITIALIZER};
 
+/* The latest prefetch request, published seqlock-style (seq odd while being written). A torn
+   read can only prefetch a wrong range, which is harmless: prefetches never fault. */
+#define PF_RANGES 4
+static struct {
+    _Atomic uint32_t seq;
+    _Atomic(const char *) ptr[PF_RANGES];
+    _Atomic long len[PF_RANGES];
+    _Atomic int count;
+    int enabled;
+} pf;
+
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 static _Thread_local int in_task;
 
@@ -92,6 +103,45 @@ static void run_tasks(void) {
     }
 }
 
+/* Where this worker stopped in each range of the last request (so a repeated request resumes). */
+static _Thread_local const char *pf_done_ptr[PF_RANGES];
+static _Thread_local long pf_done_off[PF_RANGES];
+static _Thread_local uint32_t pf_seen;
+
+/* Prefetches request `q` (read consistently or not at all) into this core's L2, checking every
+   4 KiB for a new job (state != s) or request; returns 1 when it did some work. */
+static int serve_prefetch(uint32_t q, uint32_t s) {
+    const char *ptr[PF_RANGES];
+    long len[PF_RANGES];
+    int count = atomic_load_explicit(&pf.count, memory_order_relaxed);
+    if (count > PF_RANGES) count = PF_RANGES;
+    for (int r = 0; r < count; r++) {
+        ptr[r] = atomic_load_explicit(&pf.ptr[r], memory_order_relaxed);
+        len[r] = atomic_load_explicit(&pf.len[r], memory_order_relaxed);
+    }
+    atomic_thread_fence(memory_order_acquire);
+    if (atomic_load_explicit(&pf.seq, memory_order_relaxed) != q) return 0;
+    for (int r = 0; r < count; r++) {
+        const char *p = ptr[r];
+        long off = pf_done_ptr[r] == p ? pf_done_off[r] : 0;
+        for (; off < len[r]; off += 4096) {
+            if (atomic_load_explicit(&pool.state, memory_order_relaxed) != s ||
+                atomic_load_explicit(&pf.seq, memory_order_relaxed) != q) {
+                pf_done_ptr[r] = p; pf_done_off[r] = off;
+                return 1;
+            }
+            long end = off + 4096 < len[r] ? off + 4096 : len[r];
+#if defined(__x86_64__)
+            for (long o = off; o < end; o += 64) _mm_prefetch(p + o, _MM_HINT_T1);
+#else
+            for (long o = off; o < end; o += 64) __builtin_prefetch(p + o, 0, 2);
+#endif
+        }
+        pf_done_ptr[r] = p; pf_done_off[r] = len[r];
+    }
+    return 1;
+}
+
 static void *worker_main(void *arg) {
     (void)arg;
     in_task = 1;
@@ -110,12 +160,21 @@ static void *worker_main(void *arg) {
             continue;
         }
         seen = gen;
-        /* Nothing to do: spin a while, then sleep until the state word changes. */
+        /* Nothing to do: spin a while (serving prefetch requests), then sleep until the state
+           word changes. */
         long deadline = now_ns() + pool.spin_ns;
         uint32_t parks = atomic_load_explicit(&pool.parks, memory_order_relaxed);
         int changed = 0;
         for (long k = 0;; k++) {
             if (atomic_load_explicit(&pool.state, memory_order_relaxed) != s) { changed = 1; break; }
+            if (pf.enabled) {
+                uint32_t q = atomic_load_explicit(&pf.seq, memory_order_acquire);
+                if (q != pf_seen && !(q & 1)) {
+                    pf_seen = q;
+                    if (serve_prefetch(q, s)) deadline = now_ns() + pool.spin_ns;
+                    continue;
+                }
+            }
             CPU_RELAX();
             if ((k & 127) == 127 &&
                 (now_ns() > deadline || atomic_load_explicit(&pool.parks, memory_order_relaxed) != parks)) break;
@@ -135,6 +194,8 @@ static void pool_start(void) {
     const char *spin = getenv("ZOO_POOL_SPIN_US");
     pool.spin_ns = (spin ? atol(spin) : 300) * 1000L;
     if (pool.spin_ns < 0) pool.spin_ns = 0;
+    const char *pfe = getenv("ZOO_POOL_PREFETCH");
+    pf.enabled = !(pfe && pfe[0] == '0');
     long workers = cores - 1;
     if (workers > MAX_WORKERS) workers = MAX_WORKERS;
     if (workers < 0) workers = 0;
@@ -148,6 +209,32 @@ static void pool_start(void) {
     }
     pthread_attr_destroy(&attr);
     pool.workers = started;
+}
+
+void zoo_pool_prefetch(const void *const *ptrs, const long *bytes, int count) {
+    pthread_once(&pool_once, pool_start);
+    if (!pf.enabled || pool.workers == 0 || count <= 0) return;
+    if (count > PF_RANGES) count = PF_RANGES;
+    /* Already the latest request: a waiting worker resumes it on its own. */
+    if (atomic_load_explicit(&pf.count, memory_order_relaxed) == count) {
+        int same = 1;
+        for (int r = 0; r < count && same; r++)
+            same = atomic_load_explicit(&pf.ptr[r], memory_order_relaxed) == (const char *)ptrs[r] &&
+                   atomic_load_explicit(&pf.len[r], memory_order_relaxed) == bytes[r];
+        if (same) {
+            /* Re-arm it (the worker may have stopped for a job since). */
+            atomic_fetch_add_explicit(&pf.seq, 2, memory_order_release);
+            return;
+        }
+    }
+    atomic_fetch_add_explicit(&pf.seq, 1, memory_order_relaxed);   /* odd: writing */
+    atomic_thread_fence(memory_order_release);
+    for (int r = 0; r < count; r++) {
+        atomic_store_explicit(&pf.ptr[r], (const char *)ptrs[r], memory_order_relaxed);
+        atomic_store_explicit(&pf.len[r], bytes[r], memory_order_relaxed);
+    }
+    atomic_store_explicit(&pf.count, count, memory_order_relaxed);
+    atomic_fetch_add_explicit(&pf.seq, 1, memory_order_release);   /* even: published */
 }
 
 void zoo_pool_park(void) { atomic_fetch_add_explicit(&pool.parks, 1, memory_order_relaxed); }

@@ -15,6 +15,12 @@ void zoo_pool_run(long count, zoo_pool_task fn, void *ctx);
 void zoo_pool_park(void);
 /* Threads a job runs on (workers + the caller); ZOO_NUM_THREADS overrides the core count. */
 int zoo_pool_threads(void);
+/* Asks an idle (spinning) worker to pull up to 4 memory ranges into the cache: the weights the
+   next matrix-vector product will stream, while the caller runs small serial kernels. Returns
+   at once; the worker stops at the next job or request (and resumes a range it had started
+   when asked again). Prefetch instructions only: never faults, even on freed memory.
+   ZOO_POOL_PREFETCH=0 disables it. */
+void zoo_pool_prefetch(const void *const *ptrs, const long *bytes, int count);
 
 /* op: 0 add, 1 subtract, 2 multiply, 3 divide, 4 maximum, 5 minimum.
    sa/sb: 0 = broadcast scalar, 1 = contiguous. */

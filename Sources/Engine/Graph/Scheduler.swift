@@ -96,6 +96,8 @@ enum Scheduler {
     private static func run(_ tape: inout [Node]) {
         tape.reverse()
         let profile = Profile.enabled
+        let prefetch = CPU.cores > 1
+        var lookAhead = OperandPrefetch()
         // Reused from node to node (kept capacity): a decode step runs hundreds of nodes, and
         // fresh arrays cost an allocation and a free each.
         var inputData: [ArrayData] = []
@@ -109,6 +111,7 @@ enum Scheduler {
                 inputData.append(i.data!)
             }
             let primitive = node.primitive!
+            if prefetch && !(primitive is StreamsOperands) { lookAhead.ahead(in: tape) }
             lock.unlock()
             let specs: [OutputSpec]
             if node.siblings.isEmpty {

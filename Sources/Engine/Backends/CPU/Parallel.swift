@@ -145,3 +145,84 @@ struct StridedLayout {
         }
     }
 }
+
+/// Primitives that stream big operands from memory once per call when few rows of x meet
+/// them (matrix-vector products while decoding). The scheduler asks an idle pool worker to
+/// pull the next such node's operands into the cache while the small serial kernels before
+/// it run (`zoo_pool_prefetch`), so the memory bus does not idle between products.
+protocol StreamsOperands {
+    /// Indices of the inputs the call will stream, given its input nodes; empty when it will
+    /// not stream them (many rows: a GEMM that reuses them from cache anyway).
+    func streamedInputs(_ inputs: [Node]) -> [Int]
+}
+
+extension QuantizedMatmulPrimitive: StreamsOperands {
+    func streamedInputs(_ inputs: [Node]) -> [Int] {
+        guard transpose, let k = inputs[0].shape.last, k > 0, inputs[0].size / k < Self.gemmThreshold else { return [] }
+        return symmetric ? [1, 2] : [1, 2, 3]
+    }
+}
+
+extension MatmulPrimitive: StreamsOperands {
+    func streamedInputs(_ inputs: [Node]) -> [Int] {
+        let a = inputs[0].shape, b = inputs[1].shape
+        guard a.count == 2 || a.dropLast(2).allSatisfy({ $0 == 1 }), a.count >= 2, b.count >= 2,
+              a[a.count - 2] < QuantizedMatmulPrimitive.gemmThreshold, b[b.count - 2] * b[b.count - 1] >= 1 << 16
+        else { return [] }
+        return [1]
+    }
+}
+
+/// The scheduler's look-ahead for `StreamsOperands` nodes: each tape node is examined once;
+/// the request for the next streaming node is built once and re-sent before each serial node
+/// (a pool job in between stops the worker; the request resumes where it stopped).
+struct OperandPrefetch {
+    /// At most this much of one operand (the start of it: what the product reads first).
+    static let maxBytes = 8 << 20
+    /// How far ahead in the tape to look.
+    static let window = 16
+
+    private var scanned = Int.max        // tape indices from here up have been examined
+    private var next = -1                // tape index of the next streaming node, or -1
+    private var ptrs: [UnsafeRawPointer?] = []
+    private var bytes: [Int] = []
+
+    /// Called with the scheduler's lock held, before running a node that does not stream.
+    mutating func ahead(in tape: [Node]) {
+        if next >= tape.count { next = -1; ptrs.removeAll(keepingCapacity: true); bytes.removeAll(keepingCapacity: true) }
+        if next < 0 {
+            var j = min(scanned, tape.count) - 1
+            let last = max(0, tape.count - Self.window)
+            while j >= last {
+                if let p = tape[j].primitive as? StreamsOperands {
+                    next = j
+                    prepare(tape[j], p)
+                    j -= 1
+                    break
+                }
+                j -= 1
+            }
+            scanned = j + 1
+        }
+        if next >= 0, !ptrs.isEmpty { zoo_pool_prefetch(ptrs, bytes, Int32(ptrs.count)) }
+    }
+
+    private mutating func prepare(_ n: Node, _ p: StreamsOperands) {
+        guard n.stream.device.kind == .cpu else { return }
+        for i in p.streamedInputs(n.inputs) {
+            guard let d = n.inputs[i].data, let extent = Self.extentBytes(d) else { continue }
+            ptrs.append(UnsafeRawPointer(d.buffer.block.pointer + d.offset * d.dtype.size))
+            bytes.append(min(extent, Self.maxBytes))
+        }
+    }
+
+    /// Bytes from the first element to the last of a view with non-negative strides.
+    private static func extentBytes(_ d: ArrayData) -> Int? {
+        var last = 0
+        for (n, s) in zip(d.shape, d.strides) {
+            guard s >= 0 else { return nil }
+            last += (n - 1) * s
+        }
+        return d.count == 0 ? nil : (last + 1) * d.dtype.size
+    }
+}
