@@ -102,16 +102,37 @@ enum Scheduler {
         // fresh arrays cost an allocation and a free each.
         var inputData: [ArrayData] = []
         var single: [OutputSpec] = []
-        while let node = tape.popLast() {
+        // One critical section per node: it publishes the previous node's results and gathers
+        // this node's inputs (the lock is also what an `asyncEval` walk of the next graph holds,
+        // so every extra acquisition is a chance to wait for it).
+        var done: (node: Node, results: [ArrayData])?
+        lock.lock()
+        while true {
+            if let (prev, results) = done {
+                var wake = false
+                if prev.siblings.isEmpty {
+                    wake = !awaited.isEmpty && awaited[ObjectIdentifier(prev)] != nil
+                    finish(prev, results[0])
+                } else {
+                    for s in prev.siblings {
+                        if let n = s.node, n.data == nil {
+                            wake = wake || (!awaited.isEmpty && awaited[ObjectIdentifier(n)] != nil)
+                            finish(n, results[n.outputIndex])
+                        }
+                    }
+                }
+                if wake { lock.broadcast() }
+                done = nil
+            }
+            guard let node = tape.popLast() else { break }
             // An input computed by another evaluation may not be ready yet.
-            lock.lock()
             inputData.removeAll(keepingCapacity: true)
             for i in node.inputs {
                 waitLocked(i)
                 inputData.append(i.data!)
             }
             let primitive = node.primitive!
-            if prefetch && !(primitive is StreamsOperands) { lookAhead.ahead(in: tape) }
+            if prefetch && streamingPrimitive(primitive) == nil { lookAhead.ahead(in: tape) }
             lock.unlock()
             let specs: [OutputSpec]
             if node.siblings.isEmpty {
@@ -130,22 +151,10 @@ enum Scheduler {
             } else {
                 results = execute(primitive, inputs: inputData, specs: specs, stream: node.stream)
             }
+            done = (node, results)
             lock.lock()
-            var wake = false
-            if node.siblings.isEmpty {
-                wake = !awaited.isEmpty && awaited[ObjectIdentifier(node)] != nil
-                finish(node, results[0])
-            } else {
-                for s in node.siblings {
-                    if let n = s.node, n.data == nil {
-                        wake = wake || (!awaited.isEmpty && awaited[ObjectIdentifier(n)] != nil)
-                        finish(n, results[n.outputIndex])
-                    }
-                }
-            }
-            if wake { lock.broadcast() }
-            lock.unlock()
         }
+        lock.unlock()
     }
 
     private static func finish(_ n: Node, _ data: ArrayData) {

@@ -173,6 +173,16 @@ extension MatmulPrimitive: StreamsOperands {
     }
 }
 
+/// The primitive as `StreamsOperands`, or nil. A comparison of metatypes: a conditional cast
+/// to a protocol is a conformance lookup, too slow to make for every node.
+@inline(__always)
+func streamingPrimitive(_ p: any Primitive) -> StreamsOperands? {
+    let t = type(of: p)
+    if t == QuantizedMatmulPrimitive.self { return p as? QuantizedMatmulPrimitive }
+    if t == MatmulPrimitive.self { return p as? MatmulPrimitive }
+    return nil
+}
+
 /// The scheduler's look-ahead for `StreamsOperands` nodes: each tape node is examined once;
 /// the request for the next streaming node is built once and re-sent before each serial node
 /// (a pool job in between stops the worker; the request resumes where it stopped).
@@ -194,7 +204,7 @@ struct OperandPrefetch {
             var j = min(scanned, tape.count) - 1
             let last = max(0, tape.count - Self.window)
             while j >= last {
-                if let p = tape[j].primitive as? StreamsOperands {
+                if let prim = tape[j].primitive, let p = streamingPrimitive(prim) {
                     next = j
                     prepare(tape[j], p)
                     j -= 1
