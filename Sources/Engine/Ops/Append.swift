@@ -59,6 +59,18 @@ public final class AppendStorage: @unchecked Sendable {
         if x.count == 0 { return }
         let es = x.dtype.size
         let off = pos * strides[axis]
+        if x.isRowContiguous && !x.strides.contains(0) {
+            // A dense block (a decode step's keys): one copy per index of the leading dims,
+            // without the strided-layout analysis (the destination is row-major).
+            let n = x.shape[axis...].reduce(1, *)
+            let rows = x.shape[..<axis].reduce(1, *)
+            let rowStride = axis == 0 ? 0 : strides[axis - 1]
+            let src = UnsafeRawPointer(x.pointer)
+            for r in 0..<rows {
+                (dst + (r * rowStride + off) * es).copyMemory(from: src + r * n * es, byteCount: n * es)
+            }
+            return
+        }
         let layout = StridedLayout(shape: x.shape, strides: [strides, x.strides])
         let src = UnsafeRawPointer(x.pointer)
         let di = layout.innerStride(0), si = layout.innerStride(1)
