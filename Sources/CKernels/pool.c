@@ -215,14 +215,14 @@ void zoo_pool_prefetch(const void *const *ptrs, const long *bytes, int count) {
     pthread_once(&pool_once, pool_start);
     if (!pf.enabled || pool.workers == 0 || count <= 0) return;
     if (count > PF_RANGES) count = PF_RANGES;
-    /* Already the latest request: a waiting worker resumes it on its own. */
+    /* Already the latest request: re-armed (the same ranges), so a worker that stopped for a
+       job since resumes where it stopped. */
     if (atomic_load_explicit(&pf.count, memory_order_relaxed) == count) {
         int same = 1;
         for (int r = 0; r < count && same; r++)
             same = atomic_load_explicit(&pf.ptr[r], memory_order_relaxed) == (const char *)ptrs[r] &&
                    atomic_load_explicit(&pf.len[r], memory_order_relaxed) == bytes[r];
         if (same) {
-            /* Re-arm it (the worker may have stopped for a job since). */
             atomic_fetch_add_explicit(&pf.seq, 2, memory_order_release);
             return;
         }

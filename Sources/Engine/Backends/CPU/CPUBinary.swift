@@ -77,7 +77,7 @@ struct BinaryPrimitive: Primitive {
         if out.count == 0 { return [out] }
         // Small dense float32 operands (a residual add while decoding): one call, without the
         // layout analysis, which costs more than the arithmetic at these sizes.
-        if a.dtype == .float32, b.dtype == .float32, out.count < CPU.parallelThreshold, let code = cCode,
+        if a.dtype == .float32, b.dtype == .float32, out.dtype == .float32, out.count < CPU.parallelThreshold, let code = cCode,
            let sa = Self.denseStride(a, out.count), let sb = Self.denseStride(b, out.count) {
             zoo_binary_f32(code, a.pointer.assumingMemoryBound(to: Float.self), sa,
                            b.pointer.assumingMemoryBound(to: Float.self), sb,
