@@ -107,22 +107,11 @@ struct MatmulPrimitive: Primitive {
         let rows = M * batch
         let x = contiguousData(a)
         let out = ArrayData(allocating: spec.shape, dtype: .float32)
-        let xp = UncheckedBox(x.pointer.assumingMemoryBound(to: Float.self))
         let wp = UncheckedBox(b.pointer.assumingMemoryBound(to: UInt16.self))
         let yp = UncheckedBox(out.writePointer.assumingMemoryBound(to: Float.self))
         let bf16: Int32 = b.dtype == .bfloat16 ? 1 : 0
-        let panels = (rows + 15) / 16
-        let packed = UnsafeMutablePointer<Float>.allocate(capacity: zoo_qgemm_packed_floats(rows, K))
-        defer { packed.deallocate() }
-        let pp = UncheckedBox(packed)
-        CPU.parallelFor(panels, work: rows * K) { r in
-            zoo_qgemm_pack_x(xp.value, rows, K, pp.value, r.lowerBound, r.upperBound)
-        }
-        let scratchFloats = zoo_qgemm_scratch_floats(K)
-        CPU.parallelBlocks(N, unit: 6, work: rows * N * K, threshold: 8, maxTasks: CPU.cores * 4) { lo, hi in
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchFloats)
-            defer { scratch.deallocate() }
-            zoo_hgemm_t(pp.value, rows, K, wp.value, ldw, bf16, yp.value, N, lo, hi, scratch)
+        stripGEMM(x.pointer.assumingMemoryBound(to: Float.self), rows: rows, K: K, N: N, packX: true) { packed, lo, hi, scratch in
+            zoo_hgemm_t(packed, rows, K, wp.value, ldw, bf16, yp.value, N, lo, hi, scratch)
         }
         withExtendedLifetime((x, b)) {}
         return out

@@ -134,28 +134,12 @@ struct QuantizedMatmulPrimitive: Primitive {
         let sp = UncheckedBox(s.pointer), bp = UncheckedBox(b.pointer)
         let xp = UncheckedBox(x.pointer.assumingMemoryBound(to: Float.self))
         let yp = UncheckedBox(out.writePointer.assumingMemoryBound(to: Float.self))
-        let scratchFloats = zoo_qgemm_scratch_floats(K)
-        let unit = transpose ? 6 : 16
-        let run = { (kernel: (Int, Int, UnsafeMutablePointer<Float>) -> Void) in
-            CPU.parallelBlocks(N, unit: unit, work: M * N * K, threshold: 8, maxTasks: CPU.cores * 4) { lo, hi in
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchFloats)
-                defer { scratch.deallocate() }
-                kernel(lo, hi, scratch)
-            }
-        }
         if transpose {
-            let panels = (M + 15) / 16
-            let packed = UnsafeMutablePointer<Float>.allocate(capacity: zoo_qgemm_packed_floats(M, K))
-            defer { packed.deallocate() }
-            let pp = UncheckedBox(packed)
-            CPU.parallelFor(panels, work: M * K) { r in
-                zoo_qgemm_pack_x(xp.value, M, K, pp.value, r.lowerBound, r.upperBound)
-            }
-            run { lo, hi, scratch in
-                zoo_qgemm_t(pp.value, M, K, qp.value, sp.value, bp.value, code, yp.value, N, lo, hi, g, bits, scratch)
+            stripGEMM(xp.value, rows: M, K: K, N: N, packX: true) { packed, lo, hi, scratch in
+                zoo_qgemm_t(packed, M, K, qp.value, sp.value, bp.value, code, yp.value, N, lo, hi, g, bits, scratch)
             }
         } else {
-            run { lo, hi, scratch in
+            stripGEMM(xp.value, rows: M, K: K, N: N, packX: false) { _, lo, hi, scratch in
                 zoo_qgemm_n(xp.value, M, K, qp.value, sp.value, bp.value, code, yp.value, N, lo, hi, g, bits, scratch)
             }
         }
@@ -201,5 +185,28 @@ struct QuantizedMatmulPrimitive: Primitive {
         }
         withExtendedLifetime((x, wq, s, b)) {}
         return [out]
+    }
+}
+
+/// The driver of the strip GEMMs (zoo_qgemm_t / zoo_qgemm_n / zoo_hgemm_t): x [rows, K]
+/// packed into panels of 16 rows first when `packX` (the transposed kernels read it so), then
+/// `kernel(packed, lo, hi, scratch)` over whole register-tile strips of W's N outputs (6 when
+/// packed, 16 otherwise), several tasks per core so a core slowed by other work takes fewer,
+/// each with its own scratch of zoo_qgemm_scratch_floats(K) floats.
+func stripGEMM(_ x: UnsafePointer<Float>, rows: Int, K: Int, N: Int, packX: Bool,
+               _ kernel: (_ packed: UnsafePointer<Float>?, _ lo: Int, _ hi: Int, _ scratch: UnsafeMutablePointer<Float>) -> Void) {
+    let packed = packX ? UnsafeMutablePointer<Float>.allocate(capacity: zoo_qgemm_packed_floats(rows, K)) : nil
+    defer { packed?.deallocate() }
+    if let packed {
+        let xp = UncheckedBox(x), pp = UncheckedBox(packed)
+        CPU.parallelFor((rows + 15) / 16, work: rows * K) { r in
+            zoo_qgemm_pack_x(xp.value, rows, K, pp.value, r.lowerBound, r.upperBound)
+        }
+    }
+    let scratchFloats = zoo_qgemm_scratch_floats(K)
+    CPU.parallelBlocks(N, unit: packX ? 6 : 16, work: rows * N * K, threshold: 8, maxTasks: CPU.cores * 4) { lo, hi in
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchFloats)
+        defer { scratch.deallocate() }
+        kernel(packed.map { UnsafePointer($0) }, lo, hi, scratch)
     }
 }
