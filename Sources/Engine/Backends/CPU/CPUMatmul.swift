@@ -26,6 +26,9 @@ struct MatmulPrimitive: Primitive {
             memset(out.writePointer, 0, out.count * compute.size)
             return [finish(out, spec)]
         }
+        if compute == .float32, let y = pooledSGEMM(a, b, out: out, batchShape: batchShape, M: M, K: K, N: N) {
+            return [finish(y, spec)]
+        }
         let (aLayout, aMat) = blasLayout(a, rows: M, cols: K)
         let (bLayout, bMat) = blasLayout(b, rows: K, cols: N)
         a = aMat; b = bMat
@@ -55,6 +58,34 @@ struct MatmulPrimitive: Primitive {
             }
         }
         return [finish(out, spec)]
+    }
+
+    /// float32 products big enough to spread over threads run on the pool (`zoo_sgemm`): many
+    /// small tasks claimed dynamically instead of OpenBLAS's one static share per thread, which
+    /// leaves the whole product waiting on the slowest core whenever the machine is shared.
+    /// Operands are read through their strides (transposed, sliced or broadcast views without
+    /// a copy). nil below the size where threads pay off, or with `ZOO_SGEMM=openblas`.
+    private func pooledSGEMM(_ a: ArrayData, _ b: ArrayData, out: ArrayData, batchShape: [Int],
+                             M: Int, K: Int, N: Int) -> ArrayData? {
+        guard CPU.pooledSGEMM, M >= 16, N >= 16, K > 0,
+              M * N * K >= CPU.pooledSGEMMWork else { return nil }
+        let nd = a.ndim
+        let batch = batchShape.reduce(1, *)
+        let batchA = StridedLayout(shape: batchShape.isEmpty ? [1] : batchShape,
+                                   strides: [batchShape.isEmpty ? [0] : Array(a.strides.dropLast(2))])
+        let batchB = StridedLayout(shape: batchShape.isEmpty ? [1] : batchShape,
+                                   strides: [batchShape.isEmpty ? [0] : Array(b.strides.dropLast(2))])
+        let packed = ArrayData(allocating: [zoo_sgemm_pack_floats(M, K, N)], dtype: .float32)
+        let pa = a.pointer.assumingMemoryBound(to: Float.self), pb = b.pointer.assumingMemoryBound(to: Float.self)
+        let po = out.writePointer.assumingMemoryBound(to: Float.self)
+        let pp = packed.writePointer.assumingMemoryBound(to: Float.self)
+        for i in 0..<batch {
+            zoo_sgemm(M, N, K, pa + batchOffset(batchA, i), a.strides[nd - 2], a.strides[nd - 1],
+                      pb + batchOffset(batchB, i), b.strides[nd - 2], b.strides[nd - 1],
+                      po + i * M * N, N, pp)
+        }
+        withExtendedLifetime(packed) {}
+        return out
     }
 
     /// float32 rows times a float32, float16 or bfloat16 matrix stored [N, K] row by row and

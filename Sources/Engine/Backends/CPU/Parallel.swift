@@ -10,6 +10,10 @@ enum CPU {
     /// Multiply-adds from which a BLAS product is left to OpenBLAS's threads with the pool's
     /// spinning workers put to sleep first (`zoo_pool_park`).
     static let blasParkWork = 1 << 22
+    /// float32 products from this many multiply-adds run on the pool (`zoo_sgemm`) rather than
+    /// OpenBLAS; `ZOO_SGEMM=openblas` sends every one to OpenBLAS.
+    static let pooledSGEMMWork = 1 << 18
+    static let pooledSGEMM = ProcessInfo.processInfo.environment["ZOO_SGEMM"] != "openblas"
 
     /// Splits `0..<count` into contiguous chunks run on all cores when `work` (an element
     /// count estimate) is large enough.

@@ -1,0 +1,284 @@
+/* float32 GEMM on the pool: C[M,N] = A[M,K] · B[K,N], A and B with any element strides.
+
+   Why not OpenBLAS's threads: OpenBLAS splits a product statically, one share per thread, and
+   its threads meet at a barrier after every block. On a shared machine a core is often slowed
+   for a while (a sibling hyperthread busy on the host, a preemption); the whole product then
+   waits for the slowest share. Here the product is cut into many tasks (a block of rows of A
+   times a range of columns of B) that the pool's threads claim one at a time, so a slowed core
+   simply takes fewer of them.
+
+   The layout is the usual packed one (Goto/BLIS), packed once per call by all threads:
+   - B, per block of KC rows, into panels of 16 columns ([k][j], zero-padded past N);
+   - A, per block of KC columns, into strips of 6 rows ([k][i], zero-padded past M).
+   A task (MC rows × up to 32 panels) then runs the 6 × 16 register tile over every strip of
+   its rows for every panel of its columns, block of K by block of K: a panel (KC × 16 floats)
+   stays in L1 while the task's strips (MC × KC, in L2) stream past it. The first block of K
+   stores, later blocks accumulate. Every output element is a float32 sum over k in
+   increasing order. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ckernels.h"
+#include "zoo_kernel_support.h"
+
+#define SG_MR 6
+#define SG_NR 16
+#define SG_KC 256
+#define SG_MC 144                /* rows of A per task (a multiple of SG_MR) */
+#define SG_NC_PANELS 32          /* panels per task at most: 512 columns */
+
+typedef float sg_v8 __attribute__((vector_size(32)));
+typedef float sg_v8u __attribute__((vector_size(32), aligned(4)));
+
+long zoo_sgemm_pack_floats(long M, long K, long N) {
+    long panels = (N + SG_NR - 1) / SG_NR, strips = (M + SG_MR - 1) / SG_MR;
+    return (panels * SG_NR + strips * SG_MR) * K;
+}
+
+/* ---- packing ------------------------------------------------------------------------- */
+
+/* In-register transpose of eight 8-lane rows. */
+static inline __attribute__((always_inline)) void sg_transpose8(sg_v8 r[8]) {
+    sg_v8 t0 = __builtin_shufflevector(r[0], r[1], 0, 8, 1, 9, 4, 12, 5, 13);
+    sg_v8 t1 = __builtin_shufflevector(r[0], r[1], 2, 10, 3, 11, 6, 14, 7, 15);
+    sg_v8 t2 = __builtin_shufflevector(r[2], r[3], 0, 8, 1, 9, 4, 12, 5, 13);
+    sg_v8 t3 = __builtin_shufflevector(r[2], r[3], 2, 10, 3, 11, 6, 14, 7, 15);
+    sg_v8 t4 = __builtin_shufflevector(r[4], r[5], 0, 8, 1, 9, 4, 12, 5, 13);
+    sg_v8 t5 = __builtin_shufflevector(r[4], r[5], 2, 10, 3, 11, 6, 14, 7, 15);
+    sg_v8 t6 = __builtin_shufflevector(r[6], r[7], 0, 8, 1, 9, 4, 12, 5, 13);
+    sg_v8 t7 = __builtin_shufflevector(r[6], r[7], 2, 10, 3, 11, 6, 14, 7, 15);
+    sg_v8 u0 = __builtin_shufflevector(t0, t2, 0, 1, 8, 9, 4, 5, 12, 13);
+    sg_v8 u1 = __builtin_shufflevector(t0, t2, 2, 3, 10, 11, 6, 7, 14, 15);
+    sg_v8 u2 = __builtin_shufflevector(t1, t3, 0, 1, 8, 9, 4, 5, 12, 13);
+    sg_v8 u3 = __builtin_shufflevector(t1, t3, 2, 3, 10, 11, 6, 7, 14, 15);
+    sg_v8 u4 = __builtin_shufflevector(t4, t6, 0, 1, 8, 9, 4, 5, 12, 13);
+    sg_v8 u5 = __builtin_shufflevector(t4, t6, 2, 3, 10, 11, 6, 7, 14, 15);
+    sg_v8 u6 = __builtin_shufflevector(t5, t7, 0, 1, 8, 9, 4, 5, 12, 13);
+    sg_v8 u7 = __builtin_shufflevector(t5, t7, 2, 3, 10, 11, 6, 7, 14, 15);
+    r[0] = __builtin_shufflevector(u0, u4, 0, 1, 2, 3, 8, 9, 10, 11);
+    r[1] = __builtin_shufflevector(u1, u5, 0, 1, 2, 3, 8, 9, 10, 11);
+    r[2] = __builtin_shufflevector(u2, u6, 0, 1, 2, 3, 8, 9, 10, 11);
+    r[3] = __builtin_shufflevector(u3, u7, 0, 1, 2, 3, 8, 9, 10, 11);
+    r[4] = __builtin_shufflevector(u0, u4, 4, 5, 6, 7, 12, 13, 14, 15);
+    r[5] = __builtin_shufflevector(u1, u5, 4, 5, 6, 7, 12, 13, 14, 15);
+    r[6] = __builtin_shufflevector(u2, u6, 4, 5, 6, 7, 12, 13, 14, 15);
+    r[7] = __builtin_shufflevector(u3, u7, 4, 5, 6, 7, 12, 13, 14, 15);
+}
+
+/* Panels p0..<p1 of rows [k0, k0 + kc) of B into dst (the block's start in the packed buffer). */
+ZOO_MULTIVERSION
+static void sg_pack_b(const float *B, long rsb, long csb, long N, long k0, long kc, long p0, long p1,
+                      float *dst) {
+    if (csb == 1) {
+        /* Rows of B are contiguous: read each row once across all full panels (one stream in,
+           one stream out per panel). */
+        long full = N / SG_NR < p1 ? N / SG_NR : p1;
+        for (long k = 0; k < kc && p0 < full; k++) {
+            const float *s = B + (k0 + k) * rsb;
+            for (long p = p0; p < full; p++) {
+                float *d = dst + p * kc * SG_NR + k * SG_NR;
+                *(sg_v8 *)d = *(const sg_v8u *)(s + p * SG_NR);
+                *(sg_v8 *)(d + 8) = *(const sg_v8u *)(s + p * SG_NR + 8);
+            }
+        }
+        if (full > p0) p0 = full;
+    }
+    for (long p = p0; p < p1; p++) {
+        long j0 = p * SG_NR, nr = N - j0 < SG_NR ? N - j0 : SG_NR;
+        float *d = dst + p * kc * SG_NR;
+        const float *src = B + k0 * rsb + j0 * csb;
+        if (nr == SG_NR && rsb == 1) {
+            /* B stored transposed (a weight [N, K] used as x · Wᵀ): columns are contiguous. */
+            long k = 0;
+            for (; k + 8 <= kc; k += 8) {
+                for (int h = 0; h < 2; h++) {
+                    sg_v8 r[8];
+                    for (int j = 0; j < 8; j++) r[j] = *(const sg_v8u *)(src + (h * 8 + j) * csb + k);
+                    sg_transpose8(r);
+                    for (int q = 0; q < 8; q++) *(sg_v8 *)(d + (k + q) * SG_NR + h * 8) = r[q];
+                }
+            }
+            for (; k < kc; k++)
+                for (long j = 0; j < SG_NR; j++) d[k * SG_NR + j] = src[j * csb + k];
+        } else {
+            for (long k = 0; k < kc; k++)
+                for (long j = 0; j < SG_NR; j++) d[k * SG_NR + j] = j < nr ? src[k * rsb + j * csb] : 0.0f;
+        }
+    }
+}
+
+/* Rows [m0, m0 + mc) and columns [k0, k0 + kc) of A as strips of 6 rows ([k][i], zero rows
+   past mc) into dst. */
+ZOO_MULTIVERSION
+static void sg_pack_a(const float *A, long rsa, long csa, long m0, long mc, long k0, long kc, float *dst) {
+    for (long q = 0; q * SG_MR < mc; q++) {
+        long i0 = m0 + q * SG_MR, mr = mc - q * SG_MR < SG_MR ? mc - q * SG_MR : SG_MR;
+        float *d = dst + q * kc * SG_MR;
+        const float *src = A + i0 * rsa + k0 * csa;
+        if (mr == SG_MR && csa == 1) {
+            long k = 0;
+            for (; k + 8 <= kc; k += 8) {
+                sg_v8 r[8];
+                for (int i = 0; i < 6; i++) r[i] = *(const sg_v8u *)(src + i * rsa + k);
+                r[6] = r[7] = (sg_v8){0};
+                sg_transpose8(r);
+                /* 8 lanes stored where 6 belong: the last two are overwritten by the next
+                   store, or by the next group; a strip's very last row is stored exactly (the
+                   next strip may belong to another thread). */
+                for (int q2 = 0; q2 < 7; q2++) *(sg_v8u *)(d + (k + q2) * SG_MR) = r[q2];
+                if (k + 8 < kc) {
+                    *(sg_v8u *)(d + (k + 7) * SG_MR) = r[7];
+                } else {
+                    float t[8];
+                    *(sg_v8u *)t = r[7];
+                    __builtin_memcpy(d + (k + 7) * SG_MR, t, SG_MR * sizeof(float));
+                }
+            }
+            for (; k < kc; k++)
+                for (int i = 0; i < SG_MR; i++) d[k * SG_MR + i] = src[i * rsa + k];
+        } else if (mr == SG_MR && rsa == 1) {
+            for (long k = 0; k < kc; k++)
+                for (int i = 0; i < SG_MR; i++) d[k * SG_MR + i] = src[k * csa + i];
+        } else {
+            for (long k = 0; k < kc; k++)
+                for (long i = 0; i < SG_MR; i++) d[k * SG_MR + i] = i < mr ? src[i * rsa + k * csa] : 0.0f;
+        }
+    }
+}
+
+/* ---- the register tile ----------------------------------------------------------------- */
+
+/* C[i][j] (+)= sum_k a[k * 6 + i] * b[k * 16 + j] for i < mr, j < nr (C rows ldc apart). */
+/* `next` (the next panel) is pulled towards L1 a line per step, so a new panel does not start
+   with misses. */
+static inline __attribute__((always_inline)) void sg_tile(long kc, const float *restrict a, const float *restrict b,
+                                                          float *c, long ldc, int first, long mr, long nr,
+                                                          const float *next) {
+    sg_v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
+    sg_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
+    for (long i = 0; i < mr; i++) __builtin_prefetch(c + i * ldc, 1, 3);
+    _Pragma("clang loop unroll_count(4)")
+    for (long k = 0; k < kc; k++) {
+        sg_v8 b0 = *(const sg_v8 *)b, b1 = *(const sg_v8 *)(b + 8);
+        float s;
+        s = a[0]; c00 += s * b0; c01 += s * b1;
+        s = a[1]; c10 += s * b0; c11 += s * b1;
+        s = a[2]; c20 += s * b0; c21 += s * b1;
+        s = a[3]; c30 += s * b0; c31 += s * b1;
+        s = a[4]; c40 += s * b0; c41 += s * b1;
+        s = a[5]; c50 += s * b0; c51 += s * b1;
+        a += SG_MR;
+        b += SG_NR;
+        __builtin_prefetch(next + k * SG_NR, 0, 3);
+    }
+    sg_v8 acc[SG_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    if (nr == SG_NR) {
+        for (long i = 0; i < mr; i++) {
+            sg_v8u *o = (sg_v8u *)(c + i * ldc), *o1 = (sg_v8u *)(c + i * ldc + 8);
+            if (first) { *o = acc[i][0]; *o1 = acc[i][1]; }
+            else { *o = *o + acc[i][0]; *o1 = *o1 + acc[i][1]; }
+        }
+    } else {
+        for (long i = 0; i < mr; i++) {
+            float t[SG_NR];
+            *(sg_v8u *)t = acc[i][0];
+            *(sg_v8u *)(t + 8) = acc[i][1];
+            float *o = c + i * ldc;
+            if (first) for (long j = 0; j < nr; j++) o[j] = t[j];
+            else for (long j = 0; j < nr; j++) o[j] += t[j];
+        }
+    }
+}
+
+/* ---- the job --------------------------------------------------------------------------- */
+
+typedef struct {
+    const float *A, *B;
+    float *C, *packed, *packedA;
+    long strips, a_chunks;
+    long M, N, K, rsa, csa, rsb, csb, ldc;
+    long panels, kblocks, pack_chunks, pack_tasks;   /* packing phase */
+    long mblocks, nchunks, chunk_panels;             /* compute phase */
+} sg_job;
+
+/* Tasks [0, pack_tasks) pack panels of B, the rest strips of A. */
+static void sg_pack_task(void *ctx, long t) {
+    const sg_job *j = ctx;
+    if (t >= j->pack_tasks) {
+        t -= j->pack_tasks;
+        long kb = t / j->a_chunks, ac = t % j->a_chunks;
+        long k0 = kb * SG_KC, kc = j->K - k0 < SG_KC ? j->K - k0 : SG_KC;
+        long per = (j->strips + j->a_chunks - 1) / j->a_chunks;
+        long s0 = ac * per, s1 = s0 + per < j->strips ? s0 + per : j->strips;
+        if (s0 < s1) {
+            long m0 = s0 * SG_MR, m1 = s1 * SG_MR < j->M ? s1 * SG_MR : j->M;
+            sg_pack_a(j->A, j->rsa, j->csa, m0, m1 - m0, k0, kc,
+                      j->packedA + k0 * j->strips * SG_MR + s0 * kc * SG_MR);
+        }
+        return;
+    }
+    long kb = t / j->pack_chunks, pc = t % j->pack_chunks;
+    long k0 = kb * SG_KC, kc = j->K - k0 < SG_KC ? j->K - k0 : SG_KC;
+    long per = (j->panels + j->pack_chunks - 1) / j->pack_chunks;
+    long p0 = pc * per, p1 = p0 + per < j->panels ? p0 + per : j->panels;
+    if (p0 < p1) sg_pack_b(j->B, j->rsb, j->csb, j->N, k0, kc, p0, p1, j->packed + k0 * j->panels * SG_NR);
+}
+
+ZOO_MULTIVERSION
+static void sg_compute(const sg_job *j, long mb, long nc) {
+    long m0 = mb * SG_MC, mc = j->M - m0 < SG_MC ? j->M - m0 : SG_MC;
+    long p0 = nc * j->chunk_panels, p1 = p0 + j->chunk_panels < j->panels ? p0 + j->chunk_panels : j->panels;
+    for (long k0 = 0; k0 < j->K; k0 += SG_KC) {
+        long kc = j->K - k0 < SG_KC ? j->K - k0 : SG_KC;
+        const float *strips = j->packedA + k0 * j->strips * SG_MR + (m0 / SG_MR) * kc * SG_MR;
+        const float *block = j->packed + k0 * j->panels * SG_NR;
+        int first = k0 == 0;
+        for (long p = p0; p < p1; p++) {
+            long c0 = p * SG_NR, nr = j->N - c0 < SG_NR ? j->N - c0 : SG_NR;
+            const float *panel = block + p * kc * SG_NR;
+            /* The last panel "prefetches" its own lines again: harmless, and never past the buffer. */
+            const float *next = p + 1 < p1 ? panel + kc * SG_NR : panel;
+            for (long q = 0; q * SG_MR < mc; q++) {
+                long mr = mc - q * SG_MR < SG_MR ? mc - q * SG_MR : SG_MR;
+                sg_tile(kc, strips + q * kc * SG_MR, panel, j->C + (m0 + q * SG_MR) * j->ldc + c0, j->ldc,
+                        first, mr, nr, next);
+            }
+        }
+    }
+}
+
+static void sg_compute_task(void *ctx, long t) {
+    const sg_job *j = ctx;
+    sg_compute(j, t / j->nchunks, t % j->nchunks);
+}
+
+void zoo_sgemm(long M, long N, long K, const float *A, long rsa, long csa, const float *B, long rsb, long csb,
+               float *C, long ldc, float *packed) {
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) {
+        for (long i = 0; i < M; i++) memset(C + i * ldc, 0, sizeof(float) * (size_t)N);
+        return;
+    }
+    sg_job j = {.A = A, .B = B, .C = C, .packed = packed, .M = M, .N = N, .K = K,
+                .rsa = rsa, .csa = csa, .rsb = rsb, .csb = csb, .ldc = ldc};
+    long threads = zoo_pool_threads();
+    j.panels = (N + SG_NR - 1) / SG_NR;
+    j.kblocks = (K + SG_KC - 1) / SG_KC;
+    /* Packing: about four tasks per thread for each operand. */
+    j.pack_chunks = (4 * threads + j.kblocks - 1) / j.kblocks;
+    if (j.pack_chunks > j.panels) j.pack_chunks = j.panels;
+    j.pack_tasks = j.kblocks * j.pack_chunks;
+    j.strips = (M + SG_MR - 1) / SG_MR;
+    j.packedA = packed + j.panels * SG_NR * K;
+    j.a_chunks = (4 * threads + j.kblocks - 1) / j.kblocks;
+    if (j.a_chunks > j.strips) j.a_chunks = j.strips;
+    zoo_pool_run(j.pack_tasks + j.kblocks * j.a_chunks, sg_pack_task, &j);
+    /* Compute: row blocks × column chunks, split further while there are fewer than eight
+       tasks per thread (and a chunk has more than 4 panels). */
+    j.mblocks = (M + SG_MC - 1) / SG_MC;
+    j.chunk_panels = j.panels < SG_NC_PANELS ? j.panels : SG_NC_PANELS;
+    while (j.chunk_panels > 4 && j.mblocks * ((j.panels + j.chunk_panels - 1) / j.chunk_panels) < 8 * threads)
+        j.chunk_panels = (j.chunk_panels + 1) / 2;
+    j.nchunks = (j.panels + j.chunk_panels - 1) / j.chunk_panels;
+    zoo_pool_run(j.mblocks * j.nchunks, sg_compute_task, &j);
+}
