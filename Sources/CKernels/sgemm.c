@@ -15,6 +15,7 @@
    stays in L1 while the task's strips (MC × KC, in L2) stream past it. The first block of K
    stores, later blocks accumulate. Every output element is a float32 sum over k in
    increasing order. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,9 +24,15 @@
 
 #define SG_MR 6
 #define SG_NR 16
+#ifndef SG_KC
 #define SG_KC 256
+#endif
+#ifndef SG_MC
 #define SG_MC 144                /* rows of A per task (a multiple of SG_MR) */
+#endif
+#ifndef SG_NC_PANELS
 #define SG_NC_PANELS 32          /* panels per task at most: 512 columns */
+#endif
 
 typedef float sg_v8 __attribute__((vector_size(32)));
 typedef float sg_v8u __attribute__((vector_size(32), aligned(4)));
@@ -65,10 +72,11 @@ static inline __attribute__((always_inline)) void sg_transpose8(sg_v8 r[8]) {
     r[7] = __builtin_shufflevector(u3, u7, 4, 5, 6, 7, 12, 13, 14, 15);
 }
 
-/* Panels p0..<p1 of rows [k0, k0 + kc) of B into dst (the block's start in the packed buffer). */
+/* Panels p0..<p1 of rows [k0, k0 + kc) of B, panel p at dst + (p - p0) * kc * 16. */
 ZOO_MULTIVERSION
 static void sg_pack_b(const float *B, long rsb, long csb, long N, long k0, long kc, long p0, long p1,
                       float *dst) {
+    const long pbase = p0;
     if (csb == 1) {
         /* Rows of B are contiguous: read each row once across all full panels (one stream in,
            one stream out per panel). */
@@ -76,7 +84,7 @@ static void sg_pack_b(const float *B, long rsb, long csb, long N, long k0, long 
         for (long k = 0; k < kc && p0 < full; k++) {
             const float *s = B + (k0 + k) * rsb;
             for (long p = p0; p < full; p++) {
-                float *d = dst + p * kc * SG_NR + k * SG_NR;
+                float *d = dst + (p - pbase) * kc * SG_NR + k * SG_NR;
                 *(sg_v8 *)d = *(const sg_v8u *)(s + p * SG_NR);
                 *(sg_v8 *)(d + 8) = *(const sg_v8u *)(s + p * SG_NR + 8);
             }
@@ -85,7 +93,7 @@ static void sg_pack_b(const float *B, long rsb, long csb, long N, long k0, long 
     }
     for (long p = p0; p < p1; p++) {
         long j0 = p * SG_NR, nr = N - j0 < SG_NR ? N - j0 : SG_NR;
-        float *d = dst + p * kc * SG_NR;
+        float *d = dst + (p - pbase) * kc * SG_NR;
         const float *src = B + k0 * rsb + j0 * csb;
         if (nr == SG_NR && rsb == 1) {
             /* B stored transposed (a weight [N, K] used as x · Wᵀ): columns are contiguous. */
@@ -221,9 +229,28 @@ static void sg_pack_task(void *ctx, long t) {
     long k0 = kb * SG_KC, kc = j->K - k0 < SG_KC ? j->K - k0 : SG_KC;
     long per = (j->panels + j->pack_chunks - 1) / j->pack_chunks;
     long p0 = pc * per, p1 = p0 + per < j->panels ? p0 + per : j->panels;
-    if (p0 < p1) sg_pack_b(j->B, j->rsb, j->csb, j->N, k0, kc, p0, p1, j->packed + k0 * j->panels * SG_NR);
+    if (p0 < p1) sg_pack_b(j->B, j->rsb, j->csb, j->N, k0, kc, p0, p1, j->packed + (k0 * j->panels + p0 * kc) * SG_NR);
 }
 
+/* Every strip of `strips` (mc rows, KC block kc) times panels [p0, p1) of `block` (the KC block
+   of packed B, panel p at p * kc * 16), into C rows [m0, m0 + mc). */
+static inline __attribute__((always_inline)) void sg_block(const sg_job *j, const float *strips, long m0, long mc,
+                                                           const float *block, long p0, long p1, long pbase,
+                                                           long kc, int first) {
+    for (long p = p0; p < p1; p++) {
+        long c0 = p * SG_NR, nr = j->N - c0 < SG_NR ? j->N - c0 : SG_NR;
+        const float *panel = block + (p - pbase) * kc * SG_NR;
+        /* The last panel "prefetches" its own lines again: harmless, and never past the buffer. */
+        const float *next = p + 1 < p1 ? panel + kc * SG_NR : panel;
+        for (long q = 0; q * SG_MR < mc; q++) {
+            long mr = mc - q * SG_MR < SG_MR ? mc - q * SG_MR : SG_MR;
+            sg_tile(kc, strips + q * kc * SG_MR, panel, j->C + (m0 + q * SG_MR) * j->ldc + c0, j->ldc,
+                    first, mr, nr, next);
+        }
+    }
+}
+
+/* A task on operands packed beforehand (shared buffers): rows of block mb, panels of chunk nc. */
 ZOO_MULTIVERSION
 static void sg_compute(const sg_job *j, long mb, long nc) {
     long m0 = mb * SG_MC, mc = j->M - m0 < SG_MC ? j->M - m0 : SG_MC;
@@ -231,25 +258,55 @@ static void sg_compute(const sg_job *j, long mb, long nc) {
     for (long k0 = 0; k0 < j->K; k0 += SG_KC) {
         long kc = j->K - k0 < SG_KC ? j->K - k0 : SG_KC;
         const float *strips = j->packedA + k0 * j->strips * SG_MR + (m0 / SG_MR) * kc * SG_MR;
-        const float *block = j->packed + k0 * j->panels * SG_NR;
-        int first = k0 == 0;
-        for (long p = p0; p < p1; p++) {
-            long c0 = p * SG_NR, nr = j->N - c0 < SG_NR ? j->N - c0 : SG_NR;
-            const float *panel = block + p * kc * SG_NR;
-            /* The last panel "prefetches" its own lines again: harmless, and never past the buffer. */
-            const float *next = p + 1 < p1 ? panel + kc * SG_NR : panel;
-            for (long q = 0; q * SG_MR < mc; q++) {
-                long mr = mc - q * SG_MR < SG_MR ? mc - q * SG_MR : SG_MR;
-                sg_tile(kc, strips + q * kc * SG_MR, panel, j->C + (m0 + q * SG_MR) * j->ldc + c0, j->ldc,
-                        first, mr, nr, next);
-            }
-        }
+        sg_block(j, strips, m0, mc, j->packed + k0 * j->panels * SG_NR, p0, p1, 0, kc, k0 == 0);
     }
 }
 
 static void sg_compute_task(void *ctx, long t) {
     const sg_job *j = ctx;
     sg_compute(j, t / j->nchunks, t % j->nchunks);
+}
+
+/* ---- few rows: each task packs its own operands --------------------------------------- */
+
+/* With at most SG_MC rows every packed panel of B would be used by one task only: a task packs
+   its columns of B and all of A, block of K by block of K, into a per-thread buffer and uses
+   them while they are in L2 (no shared buffer, no pass between phases). */
+#define SG_SMALL_PANELS 8
+
+static pthread_key_t sg_key;
+static pthread_once_t sg_once = PTHREAD_ONCE_INIT;
+static void sg_key_make(void) { pthread_key_create(&sg_key, free); }
+
+/* SG_MC × SG_KC floats for strips of A (+ 8: the packer's overlapping stores), then
+   SG_KC × SG_SMALL_PANELS × 16 for panels of B. NULL when out of memory. */
+static float *sg_thread_buffer(void) {
+    pthread_once(&sg_once, sg_key_make);
+    float *p = pthread_getspecific(sg_key);
+    if (!p) {
+        p = aligned_alloc(64, sizeof(float) * ((long)SG_MC * SG_KC + 16 + (long)SG_KC * SG_SMALL_PANELS * SG_NR));
+        if (p && pthread_setspecific(sg_key, p) != 0) { free(p); p = NULL; }
+    }
+    return p;
+}
+
+ZOO_MULTIVERSION
+static void sg_compute_small(const sg_job *j, long nc, float *buf) {
+    float *abuf = buf, *bbuf = buf + (long)SG_MC * SG_KC + 16;
+    long p0 = nc * j->chunk_panels, p1 = p0 + j->chunk_panels < j->panels ? p0 + j->chunk_panels : j->panels;
+    for (long k0 = 0; k0 < j->K; k0 += SG_KC) {
+        long kc = j->K - k0 < SG_KC ? j->K - k0 : SG_KC;
+        sg_pack_a(j->A, j->rsa, j->csa, 0, j->M, k0, kc, abuf);
+        sg_pack_b(j->B, j->rsb, j->csb, j->N, k0, kc, p0, p1, bbuf);
+        sg_block(j, abuf, 0, j->M, bbuf, p0, p1, p0, kc, k0 == 0);
+    }
+}
+
+static void sg_small_task(void *ctx, long t) {
+    const sg_job *j = ctx;
+    float *buf = sg_thread_buffer();
+    if (!buf) abort();   /* 276 KB once per thread */
+    sg_compute_small(j, t, buf);
 }
 
 void zoo_sgemm(long M, long N, long K, const float *A, long rsa, long csa, const float *B, long rsb, long csb,
@@ -263,6 +320,15 @@ void zoo_sgemm(long M, long N, long K, const float *A, long rsa, long csa, const
                 .rsa = rsa, .csa = csa, .rsb = rsb, .csb = csb, .ldc = ldc};
     long threads = zoo_pool_threads();
     j.panels = (N + SG_NR - 1) / SG_NR;
+    if (M <= SG_MC) {
+        /* Columns in chunks of up to 8 panels, at least four tasks per thread where N allows. */
+        j.chunk_panels = j.panels < SG_SMALL_PANELS ? j.panels : SG_SMALL_PANELS;
+        while (j.chunk_panels > 1 && (j.panels + j.chunk_panels - 1) / j.chunk_panels < 4 * threads)
+            j.chunk_panels = (j.chunk_panels + 1) / 2;
+        j.nchunks = (j.panels + j.chunk_panels - 1) / j.chunk_panels;
+        zoo_pool_run(j.nchunks, sg_small_task, &j);
+        return;
+    }
     j.kblocks = (K + SG_KC - 1) / SG_KC;
     /* Packing: about four tasks per thread for each operand. */
     j.pack_chunks = (4 * threads + j.kblocks - 1) / j.kblocks;
