@@ -38,6 +38,7 @@ typedef float sg_v8 __attribute__((vector_size(32)));
 typedef float sg_v8u __attribute__((vector_size(32), aligned(4)));
 
 long zoo_sgemm_pack_floats(long M, long K, long N) {
+    if (M <= SG_MC) return 0;   /* few rows: per-thread buffers only */
     long panels = (N + SG_NR - 1) / SG_NR, strips = (M + SG_MR - 1) / SG_MR;
     return (panels * SG_NR + strips * SG_MR) * K;
 }
@@ -161,7 +162,7 @@ static void sg_pack_a(const float *A, long rsa, long csa, long m0, long mc, long
    with misses. */
 static inline __attribute__((always_inline)) void sg_tile(long kc, const float *restrict a, const float *restrict b,
                                                           float *c, long ldc, int first, long mr, long nr,
-                                                          const float *next) {
+                                                          const float *next, float alpha) {
     sg_v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
     sg_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
     for (long i = 0; i < mr; i++) __builtin_prefetch(c + i * ldc, 1, 3);
@@ -180,6 +181,8 @@ static inline __attribute__((always_inline)) void sg_tile(long kc, const float *
         __builtin_prefetch(next + k * SG_NR, 0, 3);
     }
     sg_v8 acc[SG_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    if (alpha != 1.0f)
+        for (int i = 0; i < SG_MR; i++) { acc[i][0] *= alpha; acc[i][1] *= alpha; }
     if (nr == SG_NR) {
         for (long i = 0; i < mr; i++) {
             sg_v8u *o = (sg_v8u *)(c + i * ldc), *o1 = (sg_v8u *)(c + i * ldc + 8);
@@ -205,6 +208,7 @@ typedef struct {
     float *C, *packed, *packedA;
     long strips, a_chunks;
     long M, N, K, rsa, csa, rsb, csb, ldc;
+    float alpha;
     long panels, kblocks, pack_chunks, pack_tasks;   /* packing phase */
     long mblocks, nchunks, chunk_panels;             /* compute phase */
 } sg_job;
@@ -245,7 +249,7 @@ static inline __attribute__((always_inline)) void sg_block(const sg_job *j, cons
         for (long q = 0; q * SG_MR < mc; q++) {
             long mr = mc - q * SG_MR < SG_MR ? mc - q * SG_MR : SG_MR;
             sg_tile(kc, strips + q * kc * SG_MR, panel, j->C + (m0 + q * SG_MR) * j->ldc + c0, j->ldc,
-                    first, mr, nr, next);
+                    first, mr, nr, next, j->alpha);
         }
     }
 }
@@ -309,15 +313,15 @@ static void sg_small_task(void *ctx, long t) {
     sg_compute_small(j, t, buf);
 }
 
-void zoo_sgemm(long M, long N, long K, const float *A, long rsa, long csa, const float *B, long rsb, long csb,
-               float *C, long ldc, float *packed) {
+void zoo_sgemm(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B, long rsb,
+               long csb, float *C, long ldc, float *packed) {
     if (M <= 0 || N <= 0) return;
     if (K <= 0) {
         for (long i = 0; i < M; i++) memset(C + i * ldc, 0, sizeof(float) * (size_t)N);
         return;
     }
     sg_job j = {.A = A, .B = B, .C = C, .packed = packed, .M = M, .N = N, .K = K,
-                .rsa = rsa, .csa = csa, .rsb = rsb, .csb = csb, .ldc = ldc};
+                .rsa = rsa, .csa = csa, .rsb = rsb, .csb = csb, .ldc = ldc, .alpha = alpha};
     long threads = zoo_pool_threads();
     j.panels = (N + SG_NR - 1) / SG_NR;
     if (M <= SG_MC) {

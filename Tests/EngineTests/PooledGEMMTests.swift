@@ -96,3 +96,88 @@ final class PooledGEMMTests: XCTestCase {
         XCTAssertTrue(got[5 * 70].isInfinite)
     }
 }
+
+/// The CPU kernels that multiply through `CPU.sgemm` (grouped and transposed convolution,
+/// attention with an additive mask) at sizes that put their products on the pool; references
+/// computed directly in float64.
+final class PooledGEMMCallerTests: XCTestCase {
+    private func assertClose(_ got: [Float], _ ref: [Double], bound: [Double], k: Int, _ what: String,
+                             file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(got.count, ref.count, what, file: file, line: line)
+        XCTAssertGreaterThan(got.count, 0, what, file: file, line: line)
+        let gamma = Double(k + 2) * 0x1p-24
+        var bad = 0
+        for i in 0..<min(got.count, ref.count) where !(abs(Double(got[i]) - ref[i]) <= gamma * bound[i] + 1e-30) { bad += 1 }
+        XCTAssertEqual(bad, 0, "\(what): \(bad) of \(got.count) outside the float32 bound", file: file, line: line)
+    }
+
+    /// Channels-last grouped 2-D convolution (im2col, then one product per group of 512 rows).
+    func testGroupedConvolution() {
+        let (n, h, w, cin, cout, kh, g) = (2, 16, 16, 32, 64, 3, 2)
+        let cg = cin / g, og = cout / g
+        let x = Random.normal([n, h, w, cin], key: Random.key(41)), wt = Random.normal([cout, kh, kh, cg], key: Random.key(42))
+        let got = conv2d(x, wt, padding: (1, 1), groups: g).toArray(Float.self)
+        let xv = x.toArray(Float.self), wv = wt.toArray(Float.self)
+        var ref = [Double](repeating: 0, count: n * h * w * cout), bound = ref
+        for b in 0..<n { for oy in 0..<h { for ox in 0..<w { for o in 0..<cout {
+            let gi = o / og
+            var s = 0.0, a = 0.0
+            for ky in 0..<kh { for kx in 0..<kh {
+                let iy = oy - 1 + ky, ix = ox - 1 + kx
+                if iy < 0 || iy >= h || ix < 0 || ix >= w { continue }
+                for c in 0..<cg {
+                    let p = Double(xv[((b * h + iy) * w + ix) * cin + gi * cg + c]) * Double(wv[((o * kh + ky) * kh + kx) * cg + c])
+                    s += p; a += abs(p)
+                }
+            } }
+            let i = ((b * h + oy) * w + ox) * cout + o
+            ref[i] = s; bound[i] = a
+        } } } }
+        assertClose(got, ref, bound: bound, k: kh * kh * cg, "grouped conv2d")
+    }
+
+    /// Transposed 2-D convolution (one product [positions, cin] · [cin, taps × cout], then col2im).
+    func testTransposedConvolution() {
+        let (h, w, cin, cout, k) = (12, 12, 64, 32, 3)
+        let x = Random.normal([1, h, w, cin], key: Random.key(43)), wt = Random.normal([cout, k, k, cin], key: Random.key(44))
+        let got = convTransposed2d(x, wt).toArray(Float.self)
+        let xv = x.toArray(Float.self), wv = wt.toArray(Float.self)
+        let oh = h + k - 1, ow = w + k - 1
+        var ref = [Double](repeating: 0, count: oh * ow * cout), bound = ref
+        for iy in 0..<h { for ix in 0..<w { for ky in 0..<k { for kx in 0..<k { for o in 0..<cout {
+            var s = 0.0, a = 0.0
+            for c in 0..<cin {
+                let p = Double(xv[(iy * w + ix) * cin + c]) * Double(wv[((o * k + ky) * k + kx) * cin + c])
+                s += p; a += abs(p)
+            }
+            let i = ((iy + ky) * ow + ix + kx) * cout + o
+            ref[i] += s; bound[i] += a
+        } } } } }
+        // Each output sums up to k² products of length cin.
+        assertClose(got, ref, bound: bound, k: cin * k * k, "conv_transpose2d")
+    }
+
+    /// Attention with an additive mask over 40 queries: scores = Q Kᵀ · scale and out = P V are
+    /// [rep · Lq, Lk] products on the pool. Reference: the composed float64 ops.
+    func testMaskedAttention() {
+        let (hq, hk, lq, lk, d) = (4, 2, 40, 96, 64)
+        let q = Random.normal([1, hq, lq, d], key: Random.key(45))
+        let k = Random.normal([1, hk, lk, d], key: Random.key(46)), v = Random.normal([1, hk, lk, d], key: Random.key(47))
+        let mask = Random.normal([lq, lk], key: Random.key(48))
+        let scale: Float = 0.125
+        let got = Fast.scaledDotProductAttention(queries: q, keys: k, values: v, scale: scale, mask: .additive(mask))
+        let rep = hq / hk
+        func expand(_ t: Tensor) -> Tensor {
+            t.asType(.float64).expandedDimensions(axis: 2).broadcast(to: [1, hk, rep, lk, d]).reshaped([1, hq, lk, d])
+        }
+        let scores = matmul(q.asType(.float64), expand(k).swappedAxes(-1, -2)) * Double(scale) + mask.asType(.float64)
+        let ref = matmul(softmax(scores, axis: -1), expand(v))
+        let x = got.toArray(Float.self), r = ref.toArray(Double.self)
+        XCTAssertEqual(x.count, r.count)
+        var worst = 0.0
+        for i in 0..<min(x.count, r.count) { worst = max(worst, abs(Double(x[i]) - r[i])) }
+        // Softmax weights sum to 1 and |v| < 6 here: float32 rounding of the scores and the
+        // weighted sums stays far below 1e-4.
+        XCTAssertLessThan(worst, 1e-4, "largest difference from the float64 composition")
+    }
+}

@@ -1,4 +1,3 @@
-import CBLAS
 import CKernels
 import Foundation
 
@@ -73,9 +72,9 @@ struct ConvPrimitive: Primitive {
                             }
                         }
                     }
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rowsTotal), Int32(og), Int32(kvol * cg), 1,
-                                cp.value, Int32(kvol * cg), wp + g * og * kvol * cg, Int32(kvol * cg), 0,
-                                op + n0 * outVol * Cout + g * og, Int32(Cout))
+                    CPU.sgemm(transA: false, transB: true, M: rowsTotal, N: og, K: kvol * cg,
+                              a: cp.value, lda: kvol * cg, b: wp + g * og * kvol * cg, ldb: kvol * cg,
+                              c: op + n0 * outVol * Cout + g * og, ldc: Cout)
                 }
             }
             withExtendedLifetime((x, w, cols)) {}
@@ -94,9 +93,9 @@ struct ConvPrimitive: Primitive {
         let ob = UncheckedBox(op)
         for n in 0..<N {
             for g in 0..<G {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(inVol), Int32(kvol * og), Int32(cg), 1,
-                            xp + n * inVol * Cin + g * cg, Int32(Cin), wtp + g * cg * kvol * og, Int32(kvol * og), 0,
-                            cp.value, Int32(kvol * og))
+                CPU.sgemm(transA: false, transB: false, M: inVol, N: kvol * og, K: cg,
+                          a: xp + n * inVol * Cin + g * cg, lda: Cin, b: wtp + g * cg * kvol * og, ldb: kvol * og,
+                          c: cp.value, ldc: kvol * og)
                 // col2im, sequential over input positions (their targets overlap).
                 let outBase = n * outVol * Cout + g * og
                 for i in 0..<inVol {

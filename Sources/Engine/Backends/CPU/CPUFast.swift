@@ -1,4 +1,3 @@
-import CBLAS
 import CKernels
 import Foundation
 
@@ -319,13 +318,13 @@ struct SDPAPrimitive: Primitive {
                 let vBlock = vp + b * v.strides[0] + hk * v.strides[1]
                 let oBlock = op + (b * Hq + hk * rep) * Lq * D
                 let mp = UncheckedBox(mask.pointer.assumingMemoryBound(to: Float.self) + b * ms[0] + hk * rep * ms[1])
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(Lk), Int32(D), scale,
-                            qBlock, Int32(D), kBlock, Int32(k.strides[2]), 0, sp.value, Int32(Lk))
+                CPU.sgemm(transA: false, transB: true, M: rows, N: Lk, K: D, alpha: scale,
+                          a: qBlock, lda: D, b: kBlock, ldb: k.strides[2], c: sp.value, ldc: Lk)
                 CPU.parallelFor(rows, work: rows * Lk * 4) { r in
                     zoo_attention_softmax(sp.value, r.lowerBound, r.upperBound, Lq, Lk, kind, mp.value, ms[1], ms[2], ms[3])
                 }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(D), Int32(Lk), 1,
-                            sp.value, Int32(Lk), vBlock, Int32(v.strides[2]), 0, oBlock, Int32(D))
+                CPU.sgemm(transA: false, transB: false, M: rows, N: D, K: Lk,
+                          a: sp.value, lda: Lk, b: vBlock, ldb: v.strides[2], c: oBlock, ldc: D)
             }
         }
         withExtendedLifetime((q, k, v, mask, scores)) {}

@@ -60,31 +60,23 @@ struct MatmulPrimitive: Primitive {
         return [finish(out, spec)]
     }
 
-    /// float32 products big enough to spread over threads run on the pool (`zoo_sgemm`): many
-    /// small tasks claimed dynamically instead of OpenBLAS's one static share per thread, which
-    /// leaves the whole product waiting on the slowest core whenever the machine is shared.
-    /// Operands are read through their strides (transposed, sliced or broadcast views without
-    /// a copy). nil below the size where threads pay off, or with `ZOO_SGEMM=openblas`.
+    /// float32 products big enough to spread over threads run on the pool (`CPU.sgemm`), each
+    /// operand read through its strides (transposed, sliced or broadcast views, no copy).
     private func pooledSGEMM(_ a: ArrayData, _ b: ArrayData, out: ArrayData, batchShape: [Int],
                              M: Int, K: Int, N: Int) -> ArrayData? {
-        guard CPU.pooledSGEMM, M >= 16, N >= 16, K > 0,
-              M * N * K >= CPU.pooledSGEMMWork else { return nil }
+        guard CPU.usesPooledSGEMM(M: M, N: N, K: K) else { return nil }
         let nd = a.ndim
         let batch = batchShape.reduce(1, *)
         let batchA = StridedLayout(shape: batchShape.isEmpty ? [1] : batchShape,
                                    strides: [batchShape.isEmpty ? [0] : Array(a.strides.dropLast(2))])
         let batchB = StridedLayout(shape: batchShape.isEmpty ? [1] : batchShape,
                                    strides: [batchShape.isEmpty ? [0] : Array(b.strides.dropLast(2))])
-        let packed = ArrayData(allocating: [zoo_sgemm_pack_floats(M, K, N)], dtype: .float32)
         let pa = a.pointer.assumingMemoryBound(to: Float.self), pb = b.pointer.assumingMemoryBound(to: Float.self)
         let po = out.writePointer.assumingMemoryBound(to: Float.self)
-        let pp = packed.writePointer.assumingMemoryBound(to: Float.self)
         for i in 0..<batch {
-            zoo_sgemm(M, N, K, pa + batchOffset(batchA, i), a.strides[nd - 2], a.strides[nd - 1],
-                      pb + batchOffset(batchB, i), b.strides[nd - 2], b.strides[nd - 1],
-                      po + i * M * N, N, pp)
+            CPU.sgemm(M: M, N: N, K: K, a: pa + batchOffset(batchA, i), a.strides[nd - 2], a.strides[nd - 1],
+                      b: pb + batchOffset(batchB, i), b.strides[nd - 2], b.strides[nd - 1], c: po + i * M * N, ldc: N)
         }
-        withExtendedLifetime(packed) {}
         return out
     }
 
@@ -233,4 +225,43 @@ extension Tensor {
 /// beta * c + alpha * (a @ b).
 public func addmm(_ c: Tensor, _ a: Tensor, _ b: Tensor, alpha: Double = 1, beta: Double = 1) -> Tensor {
     matmul(a, b) * alpha + c * beta
+}
+
+extension CPU {
+    /// Whether a float32 product of this shape runs on the pool (`sgemm`) rather than OpenBLAS:
+    /// from 2¹⁸ multiply-adds (where OpenBLAS would start its own threads) with at least 16
+    /// rows and columns, unless `ZOO_SGEMM=openblas`.
+    static func usesPooledSGEMM(M: Int, N: Int, K: Int) -> Bool {
+        pooledSGEMM && M >= 16 && N >= 16 && K > 0 && M * N * K >= pooledSGEMMWork
+    }
+
+    /// C[M, N] = alpha · A[M, K] · B[K, N] (C rows `ldc` apart) on the pool (`zoo_sgemm`): many
+    /// small tasks claimed dynamically instead of OpenBLAS's one static share per thread, which
+    /// leaves the whole product waiting on the slowest core whenever the machine is shared, and
+    /// no second thread pool spinning beside this one. A and B are read through element strides
+    /// (row, column): any layout, including transposed, sliced and broadcast ones.
+    static func sgemm(M: Int, N: Int, K: Int, alpha: Float = 1,
+                      a: UnsafePointer<Float>, _ rsa: Int, _ csa: Int,
+                      b: UnsafePointer<Float>, _ rsb: Int, _ csb: Int,
+                      c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let floats = zoo_sgemm_pack_floats(M, K, N)
+        let packed = floats > 0 ? ArrayData(allocating: [floats], dtype: .float32) : nil
+        zoo_sgemm(M, N, K, alpha, a, rsa, csa, b, rsb, csb, c, ldc,
+                  packed?.writePointer.assumingMemoryBound(to: Float.self))
+        withExtendedLifetime(packed) {}
+    }
+
+    /// cblas_sgemm (row-major, beta 0) for the CPU kernels' own products: on the pool when the
+    /// shape qualifies (`usesPooledSGEMM`), through OpenBLAS otherwise.
+    static func sgemm(transA: Bool, transB: Bool, M: Int, N: Int, K: Int, alpha: Float = 1,
+                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                      c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if usesPooledSGEMM(M: M, N: N, K: K) {
+            sgemm(M: M, N: N, K: K, alpha: alpha, a: a, transA ? 1 : lda, transA ? lda : 1,
+                  b: b, transB ? 1 : ldb, transB ? ldb : 1, c: c, ldc: ldc)
+        } else {
+            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                        Int32(M), Int32(N), Int32(K), alpha, a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+        }
+    }
 }
