@@ -74,6 +74,26 @@ final class PooledGEMMTests: XCTestCase {
         }
     }
 
+    /// Products evaluated from 8 tasks at once: the pool takes one job at a time and the others
+    /// run on their own threads (with their own packing buffers); every result is bit-identical
+    /// to the one computed alone.
+    func testConcurrentProductsMatchSerialOnes() async {
+        let shapes = [(300, 200, 170), (100, 400, 90), (150, 256, 33), (64, 64, 64)]
+        let operands = shapes.enumerated().map { i, s in (normal([s.0, s.1], UInt64(60 + 2 * i)), normal([s.1, s.2], UInt64(61 + 2 * i))) }
+        let serial = operands.map { matmul($0.0, $0.1).toArray(Float.self) }
+        let results = await withTaskGroup(of: (Int, [Float]).self) { group in
+            for t in 0..<8 {
+                let (a, b) = operands[t % operands.count]
+                group.addTask { (t, matmul(a, b).toArray(Float.self)) }
+            }
+            var out: [(Int, [Float])] = []
+            for await r in group { out.append(r) }
+            return out
+        }
+        XCTAssertEqual(results.count, 8)
+        for (t, r) in results { XCTAssertEqual(r, serial[t % operands.count], "task \(t)") }
+    }
+
     /// Infinities and NaNs land where the float64 product puts them (the zero padding of partial
     /// tiles never mixes into a real element).
     func testNonFiniteValuesPropagateLikeTheReference() {
