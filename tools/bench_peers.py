@@ -873,6 +873,8 @@ def render_table(rows, meta):
     out.append(f"- BLAS environment: {meta['env_note']}.")
     zb = meta.get("zoo_blas") or {}
     if zb.get("library"):
+        out.append("- Zoo's float32 GEMM rows run Zoo's own packed kernel on its thread pool (`zoo_sgemm`, "
+                   "tasks claimed dynamically); OpenBLAS serves Zoo's float64/complex and small products.")
         out.append(f"- Zoo's OpenBLAS: {zb['library']} kernel {zb.get('corename')} "
                    f"({zb.get('num_threads')} threads).")
     p = meta["peers"]

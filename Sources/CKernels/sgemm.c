@@ -7,14 +7,17 @@
    times a range of columns of B) that the pool's threads claim one at a time, so a slowed core
    simply takes fewer of them.
 
-   The layout is the usual packed one (Goto/BLIS), packed once per call by all threads:
-   - B, per block of KC rows, into panels of 16 columns ([k][j], zero-padded past N);
-   - A, per block of KC columns, into strips of 6 rows ([k][i], zero-padded past M).
-   A task (MC rows × up to 32 panels) then runs the 6 × 16 register tile over every strip of
-   its rows for every panel of its columns, block of K by block of K: a panel (KC × 16 floats)
-   stays in L1 while the task's strips (MC × KC, in L2) stream past it. The first block of K
-   stores, later blocks accumulate. Every output element is a float32 sum over k in
-   increasing order. */
+   The layout is the usual packed one (Goto/BLIS):
+   - B, per block of KC rows, in panels of 16 columns ([k][j], zero-padded past N);
+   - A, per block of KC columns, in strips of 6 rows ([k][i], zero-padded past M).
+   Many rows (M > MC): all threads pack both operands once into the caller's buffer, then a
+   task (MC rows × up to 32 panels) runs the 6 × 16 register tile over every strip of its rows
+   for every panel of its columns, block of K by block of K: a panel (KC × 16 floats) stays in
+   L1 while the task's strips (MC × KC, in L2) stream past it. Few rows (M ≤ MC): a panel would
+   serve one task only, so each task (a range of columns) packs its panels and all of A per
+   block of K into a per-thread buffer and uses them while they are in L2.
+   The first block of K stores, later blocks accumulate: every output element is alpha times a
+   float32 sum over k in increasing order, blocked by KC, whichever thread computes it. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +27,7 @@
 
 #define SG_MR 6
 #define SG_NR 16
+/* Block sizes (overridable with -D for tuning; SG_MC a multiple of SG_MR). */
 #ifndef SG_KC
 #define SG_KC 256
 #endif
@@ -282,8 +286,9 @@ static pthread_key_t sg_key;
 static pthread_once_t sg_once = PTHREAD_ONCE_INIT;
 static void sg_key_make(void) { pthread_key_create(&sg_key, free); }
 
-/* SG_MC × SG_KC floats for strips of A (+ 8: the packer's overlapping stores), then
-   SG_KC × SG_SMALL_PANELS × 16 for panels of B. NULL when out of memory. */
+/* SG_MC × SG_KC floats for strips of A (+ 16: room for the packer's overlapping stores, and
+   B stays 64-byte aligned), then SG_KC × SG_SMALL_PANELS × 16 for panels of B. Allocated once
+   per thread, freed when the thread exits. NULL when out of memory. */
 static float *sg_thread_buffer(void) {
     pthread_once(&sg_once, sg_key_make);
     float *p = pthread_getspecific(sg_key);
@@ -309,7 +314,7 @@ static void sg_compute_small(const sg_job *j, long nc, float *buf) {
 static void sg_small_task(void *ctx, long t) {
     const sg_job *j = ctx;
     float *buf = sg_thread_buffer();
-    if (!buf) abort();   /* 276 KB once per thread */
+    if (!buf) abort();   /* 276 KB once per thread: out of memory, as the engine's allocator treats it */
     sg_compute_small(j, t, buf);
 }
 
