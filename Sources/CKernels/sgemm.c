@@ -29,7 +29,7 @@
 #define SG_NR 16
 /* Block sizes (overridable with -D for tuning; SG_MC a multiple of SG_MR). */
 #ifndef SG_KC
-#define SG_KC 256
+#define SG_KC 384
 #endif
 #ifndef SG_MC
 #define SG_MC 144                /* rows of A per task (a multiple of SG_MR) */

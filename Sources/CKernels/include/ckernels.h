@@ -26,7 +26,7 @@ void zoo_pool_prefetch(const void *const *ptrs, const long *bytes, int count);
    strides (rsa, csa) for A and (rsb, csb) for B (any, including 0 and transposed layouts); C
    rows ldc apart. `packed` is scratch of zoo_sgemm_pack_floats(M, K, N) floats, 32-byte
    aligned (none, and NULL allowed, for few rows). Tasks are claimed dynamically by the pool's
-   threads; the summation order of each element is fixed (k increasing, in blocks of 256), so
+   threads; the summation order of each element is fixed (k increasing, in blocks of 384), so
    results do not depend on the schedule. K == 0 writes zeros. */
 long zoo_sgemm_pack_floats(long M, long K, long N);
 void zoo_sgemm(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B, long rsb,
