@@ -34,6 +34,9 @@
 #ifndef SG_MC
 #define SG_MC 144                /* rows of A per task (a multiple of SG_MR) */
 #endif
+#ifndef SG_TASKS_PER_THREAD
+#define SG_TASKS_PER_THREAD 8    /* compute tasks per thread, at least (columns split finer) */
+#endif
 #ifndef SG_NC_PANELS
 #define SG_NC_PANELS 32          /* panels per task at most: 512 columns */
 #endif
@@ -352,7 +355,7 @@ void zoo_sgemm(long M, long N, long K, float alpha, const float *A, long rsa, lo
        tasks per thread (and a chunk has more than 4 panels). */
     j.mblocks = (M + SG_MC - 1) / SG_MC;
     j.chunk_panels = j.panels < SG_NC_PANELS ? j.panels : SG_NC_PANELS;
-    while (j.chunk_panels > 4 && j.mblocks * ((j.panels + j.chunk_panels - 1) / j.chunk_panels) < 8 * threads)
+    while (j.chunk_panels > 4 && j.mblocks * ((j.panels + j.chunk_panels - 1) / j.chunk_panels) < SG_TASKS_PER_THREAD * threads)
         j.chunk_panels = (j.chunk_panels + 1) / 2;
     j.nchunks = (j.panels + j.chunk_panels - 1) / j.chunk_panels;
     zoo_pool_run(j.mblocks * j.nchunks, sg_compute_task, &j);
