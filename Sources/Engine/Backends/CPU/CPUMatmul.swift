@@ -232,7 +232,7 @@ extension CPU {
     /// from 2¹⁸ multiply-adds (where OpenBLAS would start its own threads) with at least 16
     /// rows and columns, unless `ZOO_SGEMM=openblas`.
     static func usesPooledSGEMM(M: Int, N: Int, K: Int) -> Bool {
-        pooledSGEMM && M >= 16 && N >= 16 && K > 0 && M * N * K >= pooledSGEMMWork
+        pooledSGEMMEnabled && M >= 16 && N >= 16 && K > 0 && M * N * K >= pooledSGEMMWork
     }
 
     /// C[M, N] = alpha · A[M, K] · B[K, N] (C rows `ldc` apart) on the pool (`zoo_sgemm`): many
@@ -260,6 +260,8 @@ extension CPU {
             sgemm(M: M, N: N, K: K, alpha: alpha, a: a, transA ? 1 : lda, transA ? lda : 1,
                   b: b, transB ? 1 : ldb, transB ? ldb : 1, c: c, ldc: ldc)
         } else {
+            // A product big enough for OpenBLAS's threads (few rows or columns): ours make way.
+            if M * N * K >= blasParkWork { zoo_pool_park() }
             cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                         Int32(M), Int32(N), Int32(K), alpha, a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
         }

@@ -13,7 +13,7 @@ enum CPU {
     /// float32 products from this many multiply-adds run on the pool (`zoo_sgemm`) rather than
     /// OpenBLAS; `ZOO_SGEMM=openblas` sends every one to OpenBLAS.
     static let pooledSGEMMWork = 1 << 18
-    static let pooledSGEMM = ProcessInfo.processInfo.environment["ZOO_SGEMM"] != "openblas"
+    static let pooledSGEMMEnabled = ProcessInfo.processInfo.environment["ZOO_SGEMM"] != "openblas"
 
     /// Splits `0..<count` into contiguous chunks run on all cores when `work` (an element
     /// count estimate) is large enough.
