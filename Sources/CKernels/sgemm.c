@@ -10,15 +10,18 @@
    The layout is the usual packed one (Goto/BLIS):
    - B, per block of KC rows, in panels of 16 columns ([k][j], zero-padded past N);
    - A, per block of KC columns, in strips of 6 rows ([k][i], zero-padded past M).
-   Many rows (M > MC): all threads pack both operands once into the caller's buffer, then a
-   task (MC rows × up to 32 panels) runs the 6 × 16 register tile over every strip of its rows
-   for every panel of its columns, block of K by block of K: a panel (KC × 16 floats) stays in
-   L1 while the task's strips (MC × KC, in L2) stream past it. Few rows (M ≤ MC): a panel would
-   serve one task only, so each task (a range of columns) packs its panels and all of A per
-   block of K into a per-thread buffer and uses them while they are in L2.
+   Many rows (M > MC): all threads pack both operands, a group of K blocks at a time, into the
+   caller's buffer; then a task (MC rows × up to 32 panels) runs the 6 × 16 register tile over
+   every strip of its rows for every panel of its columns, block of K by block of K: a panel
+   (KC × 16 floats) stays in L1 while the task's strips (MC × KC, in L2) stream past it. The
+   next group is packed by the threads that run out of tasks of the current one.
+   Few rows (M ≤ MC): a panel would serve one task only, so each task (a range of columns)
+   packs its panels and all of A per block of K into a per-thread buffer and uses them while
+   they are in L2.
    The first block of K stores, later blocks accumulate: every output element is alpha times a
    float32 sum over k in increasing order, blocked by KC, whichever thread computes it. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,10 +47,30 @@
 typedef float sg_v8 __attribute__((vector_size(32)));
 typedef float sg_v8u __attribute__((vector_size(32), aligned(4)));
 
-long zoo_sgemm_pack_floats(long M, long K, long N) {
-    if (M <= SG_MC) return 0;   /* few rows: per-thread buffers only */
+/* The workspace (packed operands) stays within about this many bytes however large the
+   product: beyond it K is packed a group of blocks at a time into two buffers of half the size
+   (one is packed while the other is used). Products up to 2048² are packed in a single pass. */
+static _Atomic long sg_pack_bytes = 64L << 20;
+
+long zoo_sgemm_set_workspace_limit(long bytes) {
+    return atomic_exchange_explicit(&sg_pack_bytes, bytes > 0 ? bytes : 64L << 20, memory_order_relaxed);
+}
+
+static long sg_kgroup(long M, long K, long N) {
+    long limit = atomic_load_explicit(&sg_pack_bytes, memory_order_relaxed);
     long panels = (N + SG_NR - 1) / SG_NR, strips = (M + SG_MR - 1) / SG_MR;
-    return (panels * SG_NR + strips * SG_MR) * K;
+    long per_k = (panels * SG_NR + strips * SG_MR) * (long)sizeof(float);
+    if (per_k * K <= limit) return K;
+    long blocks = limit / 2 / (per_k * SG_KC);
+    if (blocks < 1) blocks = 1;
+    return blocks * SG_KC < K ? blocks * SG_KC : K;
+}
+
+long zoo_sgemm_pack_floats(long M, long K, long N) {
+    if (M <= SG_MC || K <= 0) return 0;   /* few rows: per-thread buffers only */
+    long panels = (N + SG_NR - 1) / SG_NR, strips = (M + SG_MR - 1) / SG_MR;
+    long kgroup = sg_kgroup(M, K, N);
+    return (kgroup < K ? 2 : 1) * (panels * SG_NR + strips * SG_MR) * kgroup;
 }
 
 /* ---- packing ------------------------------------------------------------------------- */
@@ -212,36 +235,54 @@ static inline __attribute__((always_inline)) void sg_tile(long kc, const float *
 
 typedef struct {
     const float *A, *B;
-    float *C, *packed, *packedA;
-    long strips, a_chunks;
+    float *C;
     long M, N, K, rsa, csa, rsb, csb, ldc;
     float alpha;
-    long panels, kblocks, pack_chunks, pack_tasks;   /* packing phase */
-    long mblocks, nchunks, chunk_panels;             /* compute phase */
+    long panels, strips, mblocks, nchunks, chunk_panels;
+    /* Many rows: K in groups of kgroup (a multiple of SG_KC) packed into two alternating
+       buffers of group_floats each: B panels of the group first, then A strips. */
+    float *packed;
+    long kgroup, group_floats, pack_chunks, a_chunks;
+    long group;            /* the group being computed (the compute job packs group + 1) */
+    long compute_tasks;    /* of this job; tasks past them pack the next group */
 } sg_job;
 
-/* Tasks [0, pack_tasks) pack panels of B, the rest strips of A. */
-static void sg_pack_task(void *ctx, long t) {
-    const sg_job *j = ctx;
-    if (t >= j->pack_tasks) {
-        t -= j->pack_tasks;
-        long kb = t / j->a_chunks, ac = t % j->a_chunks;
-        long k0 = kb * SG_KC, kc = j->K - k0 < SG_KC ? j->K - k0 : SG_KC;
+static long sg_group_len(const sg_job *j, long g) {
+    long g0 = g * j->kgroup;
+    return j->K - g0 < j->kgroup ? j->K - g0 : j->kgroup;
+}
+
+static float *sg_group_buffer(const sg_job *j, long g) { return j->packed + (g & 1) * j->group_floats; }
+
+/* Packing tasks of group g: per block of K in it, pack_chunks tasks for B then a_chunks for A. */
+static long sg_pack_tasks(const sg_job *j, long g) {
+    long blocks = (sg_group_len(j, g) + SG_KC - 1) / SG_KC;
+    return blocks * (j->pack_chunks + j->a_chunks);
+}
+
+static void sg_pack(const sg_job *j, long g, long t) {
+    long g0 = g * j->kgroup, glen = sg_group_len(j, g);
+    float *buf = sg_group_buffer(j, g);
+    long per_block = j->pack_chunks + j->a_chunks;
+    long kb = t / per_block, c = t % per_block;
+    long k0 = g0 + kb * SG_KC, kc = g0 + glen - k0 < SG_KC ? g0 + glen - k0 : SG_KC;
+    long koff = kb * SG_KC;   /* offset of this block inside the group */
+    if (c < j->pack_chunks) {
+        long per = (j->panels + j->pack_chunks - 1) / j->pack_chunks;
+        long p0 = c * per, p1 = p0 + per < j->panels ? p0 + per : j->panels;
+        if (p0 < p1) sg_pack_b(j->B, j->rsb, j->csb, j->N, k0, kc, p0, p1, buf + (koff * j->panels + p0 * kc) * SG_NR);
+    } else {
         long per = (j->strips + j->a_chunks - 1) / j->a_chunks;
-        long s0 = ac * per, s1 = s0 + per < j->strips ? s0 + per : j->strips;
+        long s0 = (c - j->pack_chunks) * per, s1 = s0 + per < j->strips ? s0 + per : j->strips;
         if (s0 < s1) {
             long m0 = s0 * SG_MR, m1 = s1 * SG_MR < j->M ? s1 * SG_MR : j->M;
             sg_pack_a(j->A, j->rsa, j->csa, m0, m1 - m0, k0, kc,
-                      j->packedA + k0 * j->strips * SG_MR + s0 * kc * SG_MR);
+                      buf + j->panels * SG_NR * glen + koff * j->strips * SG_MR + s0 * kc * SG_MR);
         }
-        return;
     }
-    long kb = t / j->pack_chunks, pc = t % j->pack_chunks;
-    long k0 = kb * SG_KC, kc = j->K - k0 < SG_KC ? j->K - k0 : SG_KC;
-    long per = (j->panels + j->pack_chunks - 1) / j->pack_chunks;
-    long p0 = pc * per, p1 = p0 + per < j->panels ? p0 + per : j->panels;
-    if (p0 < p1) sg_pack_b(j->B, j->rsb, j->csb, j->N, k0, kc, p0, p1, j->packed + (k0 * j->panels + p0 * kc) * SG_NR);
 }
+
+static void sg_pack_first_task(void *ctx, long t) { sg_pack((const sg_job *)ctx, 0, t); }
 
 /* Every strip of `strips` (mc rows, KC block kc) times panels [p0, p1) of `block` (the KC block
    of packed B, panel p at p * kc * 16), into C rows [m0, m0 + mc). */
@@ -261,21 +302,26 @@ static inline __attribute__((always_inline)) void sg_block(const sg_job *j, cons
     }
 }
 
-/* A task on operands packed beforehand (shared buffers): rows of block mb, panels of chunk nc. */
+/* A task on operands packed beforehand (group `g` of K): rows of block mb, panels of chunk nc. */
 ZOO_MULTIVERSION
-static void sg_compute(const sg_job *j, long mb, long nc) {
+static void sg_compute(const sg_job *j, long g, long mb, long nc) {
     long m0 = mb * SG_MC, mc = j->M - m0 < SG_MC ? j->M - m0 : SG_MC;
     long p0 = nc * j->chunk_panels, p1 = p0 + j->chunk_panels < j->panels ? p0 + j->chunk_panels : j->panels;
-    for (long k0 = 0; k0 < j->K; k0 += SG_KC) {
-        long kc = j->K - k0 < SG_KC ? j->K - k0 : SG_KC;
-        const float *strips = j->packedA + k0 * j->strips * SG_MR + (m0 / SG_MR) * kc * SG_MR;
-        sg_block(j, strips, m0, mc, j->packed + k0 * j->panels * SG_NR, p0, p1, 0, kc, k0 == 0);
+    long g0 = g * j->kgroup, glen = sg_group_len(j, g);
+    const float *buf = sg_group_buffer(j, g);
+    for (long koff = 0; koff < glen; koff += SG_KC) {
+        long kc = glen - koff < SG_KC ? glen - koff : SG_KC;
+        const float *strips = buf + j->panels * SG_NR * glen + koff * j->strips * SG_MR + (m0 / SG_MR) * kc * SG_MR;
+        sg_block(j, strips, m0, mc, buf + koff * j->panels * SG_NR, p0, p1, 0, kc, g0 + koff == 0);
     }
 }
 
+/* The compute tasks of the current group, then (filling the time threads would otherwise wait
+   at the end of the job) the packing tasks of the next group into the other buffer. */
 static void sg_compute_task(void *ctx, long t) {
     const sg_job *j = ctx;
-    sg_compute(j, t / j->nchunks, t % j->nchunks);
+    if (t < j->compute_tasks) sg_compute(j, j->group, t / j->nchunks, t % j->nchunks);
+    else sg_pack(j, j->group + 1, t - j->compute_tasks);
 }
 
 /* ---- few rows: each task packs its own operands --------------------------------------- */
@@ -341,16 +387,16 @@ void zoo_sgemm(long M, long N, long K, float alpha, const float *A, long rsa, lo
         zoo_pool_run(j.nchunks, sg_small_task, &j);
         return;
     }
-    j.kblocks = (K + SG_KC - 1) / SG_KC;
-    /* Packing: about four tasks per thread for each operand. */
-    j.pack_chunks = (4 * threads + j.kblocks - 1) / j.kblocks;
-    if (j.pack_chunks > j.panels) j.pack_chunks = j.panels;
-    j.pack_tasks = j.kblocks * j.pack_chunks;
     j.strips = (M + SG_MR - 1) / SG_MR;
-    j.packedA = packed + j.panels * SG_NR * K;
-    j.a_chunks = (4 * threads + j.kblocks - 1) / j.kblocks;
+    j.kgroup = sg_kgroup(M, K, N);
+    j.group_floats = (j.panels * SG_NR + j.strips * SG_MR) * j.kgroup;
+    long groups = (K + j.kgroup - 1) / j.kgroup;
+    long blocks = (j.kgroup + SG_KC - 1) / SG_KC;
+    /* Packing: about four tasks per thread for each operand and group. */
+    j.pack_chunks = (4 * threads + blocks - 1) / blocks;
+    if (j.pack_chunks > j.panels) j.pack_chunks = j.panels;
+    j.a_chunks = (4 * threads + blocks - 1) / blocks;
     if (j.a_chunks > j.strips) j.a_chunks = j.strips;
-    zoo_pool_run(j.pack_tasks + j.kblocks * j.a_chunks, sg_pack_task, &j);
     /* Compute: row blocks × column chunks, split further while there are fewer than eight
        tasks per thread (and a chunk has more than 4 panels). */
     j.mblocks = (M + SG_MC - 1) / SG_MC;
@@ -358,5 +404,10 @@ void zoo_sgemm(long M, long N, long K, float alpha, const float *A, long rsa, lo
     while (j.chunk_panels > 4 && j.mblocks * ((j.panels + j.chunk_panels - 1) / j.chunk_panels) < SG_TASKS_PER_THREAD * threads)
         j.chunk_panels = (j.chunk_panels + 1) / 2;
     j.nchunks = (j.panels + j.chunk_panels - 1) / j.chunk_panels;
-    zoo_pool_run(j.mblocks * j.nchunks, sg_compute_task, &j);
+    j.compute_tasks = j.mblocks * j.nchunks;
+    zoo_pool_run(sg_pack_tasks(&j, 0), sg_pack_first_task, &j);
+    for (long g = 0; g < groups; g++) {
+        j.group = g;
+        zoo_pool_run(j.compute_tasks + (g + 1 < groups ? sg_pack_tasks(&j, g + 1) : 0), sg_compute_task, &j);
+    }
 }

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Engine
+import CKernels
 
 /// float32 products from 2¹⁸ multiply-adds (with M, N ≥ 16) run on Zoo's pool (`zoo_sgemm`:
 /// packed panels, a 6 × 16 register tile, dynamically claimed tasks). The shapes here hit every
@@ -39,6 +40,18 @@ final class PooledGEMMTests: XCTestCase {
                                (16, 2049, 16), (145, 257, 161), (6, 4096, 64), (1000, 16, 40), (33, 520, 1031)].enumerated() {
             check(normal([m, k], UInt64(2 * i)), normal([k, n], UInt64(2 * i + 1)), "[\(m),\(k)] @ [\(k),\(n)]")
         }
+    }
+
+    /// Past the workspace limit (64 MiB by default; 1 MiB here) K is packed a group of blocks at
+    /// a time into two alternating buffers: three to five groups, the last one short (down to a
+    /// K block of one or two).
+    func testLongKIsPackedInGroups() {
+        let previous = zoo_sgemm_set_workspace_limit(1 << 20)
+        defer { zoo_sgemm_set_workspace_limit(previous) }
+        for (i, (m, k, n)) in [(300, 900, 200), (145, 1537, 40), (200, 770, 300), (160, 2000, 64)].enumerated() {
+            check(normal([m, k], UInt64(70 + 2 * i)), normal([k, n], UInt64(71 + 2 * i)), "[\(m),\(k)] @ [\(k),\(n)] in groups")
+        }
+        check(normal([500, 300], 80).T, normal([400, 500], 81).T, "both transposed, in groups")
     }
 
     func testOperandsReadThroughTheirStrides() {

@@ -29,6 +29,9 @@ void zoo_pool_prefetch(const void *const *ptrs, const long *bytes, int count);
    threads; the summation order of each element is fixed (k increasing, in blocks of 384), so
    results do not depend on the schedule. K == 0 writes zeros. */
 long zoo_sgemm_pack_floats(long M, long K, long N);
+/* Bound on the packed workspace (default 64 MiB; bytes <= 0 restores it); returns the previous
+   one. Products past it pack K a group at a time. Read when a product starts. */
+long zoo_sgemm_set_workspace_limit(long bytes);
 void zoo_sgemm(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B, long rsb,
                long csb, float *C, long ldc, float *packed);
 
