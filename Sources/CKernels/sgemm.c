@@ -368,7 +368,7 @@ static void sg_small_task(void *ctx, long t) {
 }
 
 void zoo_sgemm(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B, long rsb,
-               long csb, float *C, long ldc, float *packed) {
+               long csb, float *C, long ldc, float *packed, long packed_floats) {
     if (M <= 0 || N <= 0) return;
     if (K <= 0) {
         for (long i = 0; i < M; i++) memset(C + i * ldc, 0, sizeof(float) * (size_t)N);
@@ -388,7 +388,16 @@ void zoo_sgemm(long M, long N, long K, float alpha, const float *A, long rsa, lo
         return;
     }
     j.strips = (M + SG_MR - 1) / SG_MR;
-    j.kgroup = sg_kgroup(M, K, N);
+    /* The grouping follows from the buffer the caller sized with zoo_sgemm_pack_floats (the
+       limit may have changed since): one pass if it holds all of K, else the largest groups of
+       whole K blocks of which two fit. */
+    long per_k = j.panels * SG_NR + j.strips * SG_MR;
+    if (packed_floats >= per_k * K) {
+        j.kgroup = K;
+    } else {
+        j.kgroup = packed_floats / 2 / (per_k * SG_KC) * SG_KC;
+        if (j.kgroup < SG_KC) abort();   /* smaller than zoo_sgemm_pack_floats asked for */
+    }
     j.group_floats = (j.panels * SG_NR + j.strips * SG_MR) * j.kgroup;
     long groups = (K + j.kgroup - 1) / j.kgroup;
     long blocks = (j.kgroup + SG_KC - 1) / SG_KC;

@@ -24,8 +24,8 @@ void zoo_pool_prefetch(const void *const *ptrs, const long *bytes, int count);
 
 /* float32 GEMM on the pool (sgemm.c): C[M, N] = alpha · A[M, K] · B[K, N] with element
    strides (rsa, csa) for A and (rsb, csb) for B (any, including 0 and transposed layouts); C
-   rows ldc apart. `packed` is scratch of zoo_sgemm_pack_floats(M, K, N) floats, 32-byte
-   aligned (none, and NULL allowed, for few rows). Tasks are claimed dynamically by the pool's
+   rows ldc apart. `packed` is scratch of packed_floats = zoo_sgemm_pack_floats(M, K, N)
+   floats, 32-byte aligned (none, and NULL allowed, for few rows). Tasks are claimed dynamically by the pool's
    threads; the summation order of each element is fixed (k increasing, in blocks of 384), so
    results do not depend on the schedule. K == 0 writes zeros. */
 long zoo_sgemm_pack_floats(long M, long K, long N);
@@ -33,7 +33,7 @@ long zoo_sgemm_pack_floats(long M, long K, long N);
    one. Products past it pack K a group at a time. Read when a product starts. */
 long zoo_sgemm_set_workspace_limit(long bytes);
 void zoo_sgemm(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B, long rsb,
-               long csb, float *C, long ldc, float *packed);
+               long csb, float *C, long ldc, float *packed, long packed_floats);
 
 /* op: 0 add, 1 subtract, 2 multiply, 3 divide, 4 maximum, 5 minimum.
    sa/sb: 0 = broadcast scalar, 1 = contiguous. */

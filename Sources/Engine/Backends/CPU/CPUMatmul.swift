@@ -247,7 +247,7 @@ extension CPU {
         let floats = zoo_sgemm_pack_floats(M, K, N)
         let packed = floats > 0 ? ArrayData(allocating: [floats], dtype: .float32) : nil
         zoo_sgemm(M, N, K, alpha, a, rsa, csa, b, rsb, csb, c, ldc,
-                  packed?.writePointer.assumingMemoryBound(to: Float.self))
+                  packed?.writePointer.assumingMemoryBound(to: Float.self), floats)
         withExtendedLifetime(packed) {}
     }
 
