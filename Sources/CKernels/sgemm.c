@@ -56,21 +56,20 @@ long zoo_sgemm_set_workspace_limit(long bytes) {
     return atomic_exchange_explicit(&sg_pack_bytes, bytes > 0 ? bytes : 64L << 20, memory_order_relaxed);
 }
 
-static long sg_kgroup(long M, long K, long N) {
-    long limit = atomic_load_explicit(&sg_pack_bytes, memory_order_relaxed);
-    long panels = (N + SG_NR - 1) / SG_NR, strips = (M + SG_MR - 1) / SG_MR;
-    long per_k = (panels * SG_NR + strips * SG_MR) * (long)sizeof(float);
-    if (per_k * K <= limit) return K;
-    long blocks = limit / 2 / (per_k * SG_KC);
-    if (blocks < 1) blocks = 1;
-    return blocks * SG_KC < K ? blocks * SG_KC : K;
+/* Packed floats per unit of K: B's panels and A's strips, padded to whole ones. */
+static long sg_per_k(long M, long N) {
+    return (N + SG_NR - 1) / SG_NR * SG_NR + (M + SG_MR - 1) / SG_MR * SG_MR;
 }
 
 long zoo_sgemm_pack_floats(long M, long K, long N) {
     if (M <= SG_MC || K <= 0) return 0;   /* few rows: per-thread buffers only */
-    long panels = (N + SG_NR - 1) / SG_NR, strips = (M + SG_MR - 1) / SG_MR;
-    long kgroup = sg_kgroup(M, K, N);
-    return (kgroup < K ? 2 : 1) * (panels * SG_NR + strips * SG_MR) * kgroup;
+    long limit = atomic_load_explicit(&sg_pack_bytes, memory_order_relaxed) / (long)sizeof(float);
+    long per_k = sg_per_k(M, N);
+    if (per_k * K <= limit) return per_k * K;
+    long blocks = limit / 2 / (per_k * SG_KC);
+    if (blocks < 1) blocks = 1;
+    long kgroup = blocks * SG_KC < K ? blocks * SG_KC : K;
+    return (kgroup < K ? 2 : 1) * per_k * kgroup;
 }
 
 /* ---- packing ------------------------------------------------------------------------- */
@@ -239,8 +238,8 @@ typedef struct {
     long M, N, K, rsa, csa, rsb, csb, ldc;
     float alpha;
     long panels, strips, mblocks, nchunks, chunk_panels;
-    /* Many rows: K in groups of kgroup (a multiple of SG_KC) packed into two alternating
-       buffers of group_floats each: B panels of the group first, then A strips. */
+    /* Many rows: K in groups of kgroup (K itself, or a multiple of SG_KC) packed into two
+       alternating buffers of group_floats each: B panels of the group first, then A strips. */
     float *packed;
     long kgroup, group_floats, pack_chunks, a_chunks;
     long group;            /* the group being computed (the compute job packs group + 1) */
@@ -391,14 +390,14 @@ void zoo_sgemm(long M, long N, long K, float alpha, const float *A, long rsa, lo
     /* The grouping follows from the buffer the caller sized with zoo_sgemm_pack_floats (the
        limit may have changed since): one pass if it holds all of K, else the largest groups of
        whole K blocks of which two fit. */
-    long per_k = j.panels * SG_NR + j.strips * SG_MR;
+    long per_k = sg_per_k(M, N);
     if (packed_floats >= per_k * K) {
         j.kgroup = K;
     } else {
         j.kgroup = packed_floats / 2 / (per_k * SG_KC) * SG_KC;
         if (j.kgroup < SG_KC) abort();   /* smaller than zoo_sgemm_pack_floats asked for */
     }
-    j.group_floats = (j.panels * SG_NR + j.strips * SG_MR) * j.kgroup;
+    j.group_floats = per_k * j.kgroup;
     long groups = (K + j.kgroup - 1) / j.kgroup;
     long blocks = (j.kgroup + SG_KC - 1) / SG_KC;
     /* Packing: about four tasks per thread for each operand and group. */

@@ -26,14 +26,13 @@ struct MatmulPrimitive: Primitive {
             memset(out.writePointer, 0, out.count * compute.size)
             return [finish(out, spec)]
         }
-        if compute == .float32, let y = pooledSGEMM(a, b, out: out, batchShape: batchShape, M: M, K: K, N: N) {
-            return [finish(y, spec)]
+        if compute == .float32, pooledSGEMM(a, b, out: out, batchShape: batchShape, M: M, K: K, N: N) {
+            return [finish(out, spec)]
         }
         let (aLayout, aMat) = blasLayout(a, rows: M, cols: K)
         let (bLayout, bMat) = blasLayout(b, rows: K, cols: N)
         a = aMat; b = bMat
-        let batchA = StridedLayout(shape: batchShape.isEmpty ? [1] : batchShape, strides: [batchShape.isEmpty ? [0] : Array(a.strides.dropLast(2))])
-        let batchB = StridedLayout(shape: batchShape.isEmpty ? [1] : batchShape, strides: [batchShape.isEmpty ? [0] : Array(b.strides.dropLast(2))])
+        let batchA = batchLayout(a, batchShape), batchB = batchLayout(b, batchShape)
         let pa = a.pointer, pb = b.pointer, po = out.writePointer
         let es = compute.size
         // OpenBLAS runs big products on its own threads: our spinning workers make way.
@@ -62,22 +61,25 @@ struct MatmulPrimitive: Primitive {
 
     /// float32 products big enough to spread over threads run on the pool (`CPU.sgemm`), each
     /// operand read through its strides (transposed, sliced or broadcast views, no copy).
+    /// false (nothing written) below that size.
     private func pooledSGEMM(_ a: ArrayData, _ b: ArrayData, out: ArrayData, batchShape: [Int],
-                             M: Int, K: Int, N: Int) -> ArrayData? {
-        guard CPU.usesPooledSGEMM(M: M, N: N, K: K) else { return nil }
+                             M: Int, K: Int, N: Int) -> Bool {
+        guard CPU.usesPooledSGEMM(M: M, N: N, K: K) else { return false }
         let nd = a.ndim
-        let batch = batchShape.reduce(1, *)
-        let batchA = StridedLayout(shape: batchShape.isEmpty ? [1] : batchShape,
-                                   strides: [batchShape.isEmpty ? [0] : Array(a.strides.dropLast(2))])
-        let batchB = StridedLayout(shape: batchShape.isEmpty ? [1] : batchShape,
-                                   strides: [batchShape.isEmpty ? [0] : Array(b.strides.dropLast(2))])
+        let batchA = batchLayout(a, batchShape), batchB = batchLayout(b, batchShape)
         let pa = a.pointer.assumingMemoryBound(to: Float.self), pb = b.pointer.assumingMemoryBound(to: Float.self)
         let po = out.writePointer.assumingMemoryBound(to: Float.self)
-        for i in 0..<batch {
+        for i in 0..<batchShape.reduce(1, *) {
             CPU.sgemm(M: M, N: N, K: K, a: pa + batchOffset(batchA, i), a.strides[nd - 2], a.strides[nd - 1],
                       b: pb + batchOffset(batchB, i), b.strides[nd - 2], b.strides[nd - 1], c: po + i * M * N, ldc: N)
         }
-        return out
+        return true
+    }
+
+    /// The batch dimensions of an operand (all but the last two) as a layout for `batchOffset`.
+    private func batchLayout(_ x: ArrayData, _ batchShape: [Int]) -> StridedLayout {
+        StridedLayout(shape: batchShape.isEmpty ? [1] : batchShape,
+                      strides: [batchShape.isEmpty ? [0] : Array(x.strides.dropLast(2))])
     }
 
     /// float32 rows times a float32, float16 or bfloat16 matrix stored [N, K] row by row and
